@@ -1,0 +1,1 @@
+"""The Gradio Blocks app: one module per tab, no model code here."""

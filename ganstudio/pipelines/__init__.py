@@ -1,0 +1,3 @@
+from .image import ImagePipeline, ImageResult, WalkResult
+
+__all__ = ["ImagePipeline", "ImageResult", "WalkResult"]

@@ -1,0 +1,71 @@
+"""What every pipeline shares: loading a checkpoint once per process, the device, the seed."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from ..checkpoint import load_pretrained, sub_state
+from ..device import pick_device
+from ..errors import CheckpointError
+
+
+class Pipeline:
+    """Base of the media pipelines.
+
+    `from_pretrained` returns one shared instance per (class, directory, device), so the app,
+    the CLI and concurrent requests all use the same loaded weights. Inference only reads the
+    modules (eval mode, no grad), which is safe from several threads at once.
+    """
+
+    family: ClassVar[str]
+    _instances: ClassVar[dict[tuple, "Pipeline"]] = {}
+    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, config: dict[str, Any], tensors: dict[str, torch.Tensor], device: torch.device, path: Path):
+        if config.get("family") != self.family:
+            raise CheckpointError(
+                f"{path} holds a {config.get('family')!r} model; {type(self).__name__} needs {self.family!r}"
+            )
+        self.config, self.device, self.path = config, device, path
+        self.name = config.get("name", path.name)
+        self.checkpoint_sha256: str = config["weights_sha256"]
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str | torch.device | None = None):
+        """Load (once per process) the checkpoint directory `path`."""
+        path = Path(path).resolve()
+        device = pick_device(str(device) if device is not None else None)
+        key = (cls, str(path), str(device))
+        with cls._instances_lock:
+            if key not in cls._instances:
+                config, tensors = load_pretrained(path)
+                cls._instances[key] = cls(config, tensors, device, path)
+            return cls._instances[key]
+
+    def load_module(self, module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str) -> torch.nn.Module:
+        """Fill `module` with the tensors under `prefix`; a mismatch is a CheckpointError."""
+        state = sub_state(tensors, prefix)
+        try:
+            module.load_state_dict(state, strict=True)
+        except RuntimeError as e:
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise CheckpointError(f"{self.path}: the weights do not match config.json ({prefix}: {first})") from None
+        return module.to(self.device).eval().requires_grad_(False)
+
+    def base_metadata(self) -> dict[str, Any]:
+        return {
+            "model": self.name,
+            "family": self.family,
+            "checkpoint_sha256": self.checkpoint_sha256,
+            "device": self.device.type,
+            "ai_generated": True,
+        }
+
+
+def seeded_generator(seed: int) -> torch.Generator:
+    """Noise is always drawn on the CPU so a seed means the same thing on every device."""
+    return torch.Generator(device="cpu").manual_seed(seed)
