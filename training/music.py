@@ -1,0 +1,302 @@
+"""Train MidiNet on bars of melody over chords (Nottingham), and write its checkpoint.
+
+    python -m training music --data PATH/TO/nottingham/MIDI --out checkpoints/nottingham-midinet
+
+`--data` is the Nottingham MIDI folder or the .npz that `python -m training.music_data` makes
+of it. Each step: one discriminator update on real bars against generated ones, then
+`--g-steps` generator updates (the paper's G is updated more often than D). Every bar is
+moved to a random key (-6..+5 semitones, chord root with it) each time it is drawn, which is
+the 12-key augmentation. The generator's losses are the paper's: the adversarial loss plus
+feature matching of the mean bar (lambda_1, --fm-data) and of the mean of the
+discriminator's first-layer features (lambda_2, --fm-features).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ganstudio.checkpoint import prefixed, save_pretrained
+from ganstudio.melody_stats import melody_statistics, training_bar_set
+from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
+from ganstudio.models.midinet import JOINTS, Discriminator, Generator, generate_bars
+
+from . import music_data
+from .engine import EMA, Run, add_common_arguments, epoch_batches, mean_metrics, setup, steps_per_epoch, teardown, unwrap
+
+NAME = "nottingham-midinet"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_common_arguments(p, epochs=30, batch_size=72, lr=2e-4)
+    p.add_argument("--z-dim", type=int, default=100)
+    p.add_argument("--g-width", type=int, default=128)
+    p.add_argument("--d-width", type=int, default=64)
+    p.add_argument("--g-steps", type=int, default=2, help="generator updates per discriminator update")
+    p.add_argument("--fm-data", type=float, default=0.1, help="lambda_1: mean-bar feature matching")
+    p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
+    p.add_argument("--ema", type=float, default=0.999)
+
+
+def chord_vectors(roots: torch.Tensor, minor: torch.Tensor) -> torch.Tensor:
+    """(B,) roots (-1: no chord) and minor flags -> (B, 13) MidiNet chord conditions."""
+    v = torch.zeros(roots.shape[0], 13, device=roots.device)
+    has = roots >= 0
+    v[has, roots[has].long()] = 1.0
+    v[:, 12] = (minor & has).float()
+    return v
+
+
+def transpose_tokens(tokens: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Move note-on tokens by shift (B,) semitones; pitches leaving the range move an octave back."""
+    notes = tokens < N_PITCHES
+    moved = tokens + shift[:, None]
+    moved = torch.where(moved < 0, moved + 12, moved)
+    moved = torch.where(moved >= N_PITCHES, moved - 12, moved)
+    return torch.where(notes, moved, tokens)
+
+
+class Bars:
+    """One split on the device, drawn in random keys."""
+
+    def __init__(self, split: dict[str, np.ndarray], device: torch.device):
+        t = lambda a: torch.as_tensor(np.asarray(a)).to(device)  # noqa: E731
+        self.tokens, self.prev = t(split["tokens"].astype(np.int64)), t(split["prev"].astype(np.int64))
+        self.has_prev, self.roots, self.minor = t(split["has_prev"]), t(split["roots"].astype(np.int64)), t(split["minor"])
+        self.n = len(self.tokens)
+
+    def batch(self, idx: torch.Tensor, generator: torch.Generator | None = None):
+        idx = idx.to(self.tokens.device)
+        shift = torch.randint(-6, 6, (len(idx),), generator=generator).to(self.tokens.device)
+        bar = F.one_hot(transpose_tokens(self.tokens[idx], shift), VOCAB).float()[:, None]
+        prev = F.one_hot(transpose_tokens(self.prev[idx], shift), VOCAB).float()[:, None]
+        prev = prev * self.has_prev[idx].float()[:, None, None, None]
+        roots = self.roots[idx]
+        roots = torch.where(roots >= 0, (roots + shift) % 12, roots)
+        return bar, prev, chord_vectors(roots, self.minor[idx])
+
+
+def straight_through(logits: torch.Tensor) -> torch.Tensor:
+    """One-hot of the argmax going forward, the softmax's gradient going back: the
+    discriminator sees bars of the same kind as the real ones (one token a step)."""
+    soft = logits.softmax(-1)
+    hard = F.one_hot(soft.argmax(-1), soft.shape[-1]).to(soft.dtype)
+    return hard + soft - soft.detach()
+
+
+def songs_of(split: dict[str, np.ndarray]):
+    for t in np.unique(split["tune"]):
+        k = split["tune"] == t
+        yield split, k
+
+
+def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: set, device: torch.device, seed: int = 0, creativity: int = 1) -> dict[str, float]:
+    """Write a melody over each test tune's own chords; its statistics and the real ones'."""
+    generator.eval()
+    tunes = np.unique(split["tune"])
+    lengths = [int((split["tune"] == t).sum()) for t in tunes]
+    longest = max(lengths)
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(len(tunes), longest, generator.z_dim, generator=g)
+    chords = torch.zeros(len(tunes), longest, 13)
+    for i, t in enumerate(tunes):
+        k = split["tune"] == t
+        chords[i, : lengths[i]] = chord_vectors(torch.as_tensor(split["roots"][k].astype(np.int64)), torch.as_tensor(split["minor"][k]))
+    fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity).cpu().numpy()
+    real_songs, fake_songs = [], []
+    for i, t in enumerate(tunes):
+        k = split["tune"] == t
+        real_songs.append((split["tokens"][k], split["chord_pcs"][k]))
+        fake_songs.append((fake[i, : lengths[i]], split["chord_pcs"][k]))
+    return {
+        "generated": melody_statistics(fake_songs, train_bars),
+        "real": melody_statistics(real_songs, train_bars),
+    }
+
+
+def model_card(config: dict, command: str) -> str:
+    m = config["metrics"]
+    rows = "\n".join(
+        f"| {k} | {m['generated'][k]:.3f} | {m['real'][k]:.3f} |" for k in m["generated"]
+    )
+    return f"""---
+license: gpl-3.0
+library_name: ganstudio
+tags: [gan, midinet, music, melody-generation, symbolic-music]
+datasets: [nottingham]
+---
+
+# nottingham-midinet
+
+A MidiNet-style convolutional GAN (Yang, Chou & Yang, ISMIR 2017) that writes a melody one bar
+of 16 sixteenth notes at a time, conditioned on the bar's chord (root and major/minor) and on
+the previous bar. Monophonic, with held notes told apart from repeated ones. Everything it
+makes is **AI-generated**; the studio marks its MIDI files so (copyright and text meta events).
+
+## Data and licence
+
+The Nottingham folk-tune database as cleaned and converted to MIDI by Jukedeck (GPL-3.0; the
+tunes are traditional). Only the tunes in 4/4 or 2/2 are used (the model's bar is 16
+sixteenths): {config['data']['tunes']} tunes, {config['data']['train_bars']} training bars from
+{config['data']['train_tunes']} tunes, {config['data']['test_bars']} test bars from
+{config['data']['test_tunes']} other tunes; every bar drawn in a random one of 12 keys. Each bar's
+chord is the pitch-class set sounding longest in the bar's chord track. Because the data is
+GPL-3.0, these weights are shared under GPL-3.0 as well.
+
+## Training
+
+```
+{command}
+```
+
+{config['schedule']['steps']} optimiser steps ({config['schedule']['epochs']} epochs, batch
+{config['schedule']['batch_size']}, Adam lr {config['schedule']['lr']}, {config['schedule']['g_steps']}
+generator updates per discriminator update, feature matching lambda_1 = {config['schedule']['fm_data']},
+lambda_2 = {config['schedule']['fm_features']}) in {config['schedule']['seconds']:.0f} s on
+{config['schedule']['device']}. The shipped generator is an exponential moving average
+(decay {config['schedule']['ema']}) of the trained one.
+
+## Metrics
+
+Melodies written over the chords of each held-out test tune (creativity 1, seed 0), against
+the real melodies of those tunes. The chord-tone ratio counts melody notes whose pitch class
+is in the bar's chord (7ths included); the copy rate counts non-empty bars equal, in some
+key, to a training bar.
+
+| statistic | generated | real test melodies |
+| --- | --- | --- |
+{rows}
+
+## Intended use
+
+Sketching folk-style melodies over a chord progression in GAN Studio (`MusicPipeline`,
+the Music tab, `ganstudio music`). It knows only major and minor triads per bar, 4/4 time, and
+the style of English and American folk dance tunes; it is a research-grade model, not a
+composer. Outputs are AI-generated and should be labelled so when shared.
+"""
+
+
+def train(args: argparse.Namespace) -> None:
+    ctx = setup(args)
+    data = music_data.load(args.data)
+    train_split, test_split = music_data.split(data, test=False), music_data.split(data, test=True)
+    bars = Bars(train_split, ctx.device)
+
+    g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width}
+    d_args = {"vocab": VOCAB, "width": args.d_width}
+    G, D = Generator(**g_args).to(ctx.device), Discriminator(**d_args).to(ctx.device)
+    ema = EMA(G, args.ema)
+    opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    G_train, D_train = ctx.wrap(G), ctx.wrap(D)
+    run = Run(args, ctx)
+    objects = {"G": G, "D": D, "ema": ema.module, "opt_g": opt_g, "opt_d": opt_d}
+    extra = run.restore(objects) if args.resume else {}
+    seconds_before = extra.get("seconds", 0.0)
+    started = time.time()
+    per_epoch = steps_per_epoch(bars.n, args.batch_size, ctx)
+    train_bars = training_bar_set(train_split["tokens"])
+    done = False
+
+    while run.epoch < args.epochs and not done:
+        sums: dict[str, torch.Tensor] = {}
+        count = 0
+        # The key shifts and the noise are drawn from a generator fixed by (seed, epoch, step),
+        # so a resumed run continues with the same draws it would have made.
+        batches = epoch_batches(bars.n, args.batch_size, args.seed, run.epoch, ctx, skip=run.step_in_epoch)
+        for idx in run.progress(batches, per_epoch - run.step_in_epoch, f"epoch {run.epoch}"):
+            rng = torch.Generator().manual_seed(args.seed * 1_000_003 + run.global_step)
+            real, prev, chord = bars.batch(idx, rng)
+            b = real.shape[0]
+            creativity = torch.randint(0, JOINTS + 1, (b,), generator=rng).to(ctx.device)
+
+            with ctx.autocast():
+                z = torch.randn(b, args.z_dim, generator=rng).to(ctx.device)
+                fake = straight_through(G_train(z, chord, prev, creativity).float())
+                d_real, _ = D_train(real, chord)
+                d_fake, _ = D_train(fake.detach(), chord)
+                loss_d = F.binary_cross_entropy_with_logits(d_real.float(), torch.full_like(d_real.float(), 0.9)) + \
+                    F.binary_cross_entropy_with_logits(d_fake.float(), torch.zeros_like(d_fake.float()))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+
+            for _ in range(args.g_steps):
+                with ctx.autocast():
+                    z = torch.randn(b, args.z_dim, generator=rng).to(ctx.device)
+                    fake = straight_through(G_train(z, chord, prev, creativity).float())
+                    d_fake, f_fake = D_train(fake, chord)
+                    with torch.no_grad():
+                        _, f_real = D_train(real, chord)
+                    adv = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake.float()))
+                    fm_data = (real.mean(0) - fake.mean(0)).pow(2).sum()
+                    fm_feat = (f_real.float().mean(0) - f_fake.float().mean(0)).pow(2).sum()
+                    loss_g = adv + args.fm_data * fm_data + args.fm_features * fm_feat
+                opt_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                opt_g.step()
+            ema.update(G)
+
+            for k, v in {"loss_d": loss_d, "loss_g_adv": adv, "fm_data": fm_data, "fm_features": fm_feat,
+                         "d_real": torch.sigmoid(d_real.float()).mean(), "d_fake": torch.sigmoid(d_fake.float()).mean()}.items():
+                sums[k] = sums.get(k, 0) + v.detach()
+            count += 1
+            run.step_in_epoch += 1
+            run.global_step += 1
+            if args.save_every and run.global_step % args.save_every == 0:
+                run.save(objects, seconds=seconds_before + time.time() - started)
+            if args.max_steps and run.global_step >= args.max_steps:
+                done = True
+                break
+        metrics = mean_metrics(sums, count, ctx)
+        if ctx.is_main and (run.step_in_epoch >= per_epoch or done):
+            quick = evaluate(ema.module, test_split, train_bars, ctx.device)["generated"]
+            metrics.update({f"test_{k}": round(v, 4) for k, v in quick.items() if not k.startswith("note_length_")})
+            print(f"epoch {run.epoch} step {run.global_step}: " + ", ".join(f"{k} {v:.3g}" for k, v in metrics.items()), flush=True)
+        run.log_epoch(metrics)
+        if run.step_in_epoch >= per_epoch:
+            run.epoch, run.step_in_epoch = run.epoch + 1, 0
+        run.save(objects, seconds=seconds_before + time.time() - started)
+
+    if ctx.is_main:
+        seconds = seconds_before + time.time() - started
+        final = evaluate(ema.module, test_split, train_bars, ctx.device)
+        n_tunes = len(data["names"])
+        config = {
+            "name": NAME,
+            "family": "midinet",
+            "class": "MidiNet",
+            "args": {"generator": g_args, "discriminator": d_args},
+            "representation": {"steps_per_bar": STEPS_PER_BAR, "lowest_pitch": LOWEST, "pitches": N_PITCHES,
+                                "hold_token": HOLD, "rest_token": REST, "chord": "12 root one-hot + minor flag"},
+            "creativity": {"min": 0, "max": JOINTS, "default": 1,
+                           "meaning": "the previous bar joins the last (4 - creativity) of the generator's 4 layers"},
+            "data": {"name": "Nottingham (Jukedeck MIDI), 4/4 and 2/2 tunes", "licence": "GPL-3.0", "tunes": n_tunes,
+                     "train_tunes": int(n_tunes - data["test_tunes"].sum()), "test_tunes": int(data["test_tunes"].sum()),
+                     "train_bars": int(len(train_split["tokens"])), "test_bars": int(len(test_split["tokens"])),
+                     "augmentation": "random transposition to one of 12 keys per draw"},
+            "schedule": {"epochs": run.epoch, "steps": run.global_step, "batch_size": args.batch_size, "lr": args.lr,
+                         "g_steps": args.g_steps, "fm_data": args.fm_data, "fm_features": args.fm_features, "ema": args.ema,
+                         "seconds": round(seconds, 1), "device": f"{ctx.device.type} ({platform.machine()})", "seed": args.seed},
+            "metrics": {k: {m: round(v, 4) for m, v in d.items()} for k, d in final.items()},
+        }
+        tensors = {**prefixed("generator_ema", ema.module.state_dict()), **prefixed("generator", unwrap(G).state_dict()),
+                   **prefixed("discriminator", unwrap(D).state_dict())}
+        command = "python -m training music " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "music")
+        written = save_pretrained(args.out, config, tensors, model_card(config, command))
+        print(json.dumps(written["metrics"], indent=1))
+    teardown(ctx)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    train(parser.parse_args())
