@@ -92,12 +92,6 @@ def straight_through(logits: torch.Tensor) -> torch.Tensor:
     return hard + soft - soft.detach()
 
 
-def songs_of(split: dict[str, np.ndarray]):
-    for t in np.unique(split["tune"]):
-        k = split["tune"] == t
-        yield split, k
-
-
 def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: set, device: torch.device, seed: int = 0, creativity: int = 1) -> dict[str, float]:
     """Write a melody over each test tune's own chords; its statistics and the real ones'."""
     generator.eval()

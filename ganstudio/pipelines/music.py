@@ -1,0 +1,172 @@
+"""Melodies over a chord progression, bar by bar (MidiNet), as MIDI, audio and a piano roll."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..chords import NOTE_NAMES, parse_progression
+from ..errors import InvalidParameterError
+from ..midi import GM_PROGRAMS, STEPS_PER_BAR, Note, chord_voicing, first_bar_with_notes, read_midi, steps_to_notes, write_midi
+from ..models.midinet import JOINTS, Generator, generate_bars
+from ..pianoroll import piano_roll
+from ..synth import SAMPLE_RATE, fluidsynth_wav, synthesise, wav_bytes
+from ..validation import check_choice, check_int, check_seed
+from .base import Pipeline, seeded_generator
+
+MAX_BARS = 32
+MAX_CHORDS = 64
+MAX_PRIMER_BYTES = 1 << 20
+KEYS = list(NOTE_NAMES)
+_ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "E#": "F", "Fb": "E", "B#": "C"}
+PRESETS = {
+    "Pop (I-V-vi-IV)": "C G Am F",
+    "Fifties (I-vi-IV-V)": "C Am F G",
+    "Folk (I-IV-V-I)": "G C D G",
+    "Minor (i-VI-III-VII)": "Am F C G",
+    "Jazz ii-V-I": "Dm7 G7 Cmaj7 Cmaj7",
+    "Twelve-bar blues": "C7 C7 C7 C7 F7 F7 C7 C7 G7 F7 C7 G7",
+    "Canon": "C G Am Em F C F G",
+}
+
+
+@dataclass
+class MusicResult:
+    """A song: the melody tokens (bars, 16), its chords, MIDI and WAV bytes, a picture."""
+
+    melody: np.ndarray
+    chords: list[str]
+    midi: bytes
+    wav: bytes
+    piano_roll: Image.Image
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def png_bytes(self) -> bytes:
+        from .image import png_with_metadata
+
+        return png_with_metadata(self.piano_roll, self.metadata)
+
+
+def key_shift(key: str) -> int:
+    """Semitones from C to `key`, taken the short way (-5..+6) so the melody stays in range."""
+    text = key.strip() if isinstance(key, str) else key
+    text = _ENHARMONIC.get(text, text)
+    name = check_choice("key", text, KEYS)
+    shift = KEYS.index(name)
+    return shift - 12 if shift > 6 else shift
+
+
+def program_number(instrument: str) -> int:
+    """A General MIDI program by name (case-insensitive)."""
+    by_name = {name.lower(): i for i, name in enumerate(GM_PROGRAMS)}
+    text = instrument.strip().lower() if isinstance(instrument, str) else None
+    if text not in by_name:
+        raise InvalidParameterError(
+            f"instrument must be a General MIDI program name such as Acoustic Grand Piano, Flute, Violin, "
+            f"Trumpet or Alto Sax; got {instrument!r}"
+        )
+    return by_name[text]
+
+
+def primer_bytes(primer: bytes | str | PathLike | None) -> bytes | None:
+    if primer is None or primer == "":
+        return None
+    if isinstance(primer, (bytes, bytearray)):
+        data = bytes(primer)
+    else:
+        try:
+            with open(primer, "rb") as f:
+                data = f.read(MAX_PRIMER_BYTES + 1)
+        except OSError as e:
+            raise InvalidParameterError(f"cannot read the primer file: {e.strerror or e}") from None
+    if len(data) > MAX_PRIMER_BYTES:
+        raise InvalidParameterError("the primer MIDI file is larger than 1 MB; a melody's first bar needs far less")
+    return data
+
+
+class MusicPipeline(Pipeline):
+    """Folk-style melodies over a chord progression from a MidiNet trained on Nottingham.
+
+    Example:
+        >>> from ganstudio import MusicPipeline
+        >>> pipe = MusicPipeline.from_pretrained("checkpoints/nottingham-midinet")
+        >>> song = pipe(chords="C G Am F", bars=8, seed=1)
+        >>> open("song.mid", "wb").write(song.midi)
+    """
+
+    family = "midinet"
+
+    def __init__(self, config, tensors, device, path):
+        super().__init__(config, tensors, device, path)
+        gen = Generator(**config["args"]["generator"])
+        prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
+        self.generator = self.load_module(gen, tensors, prefix)
+
+    def __call__(
+        self,
+        chords: str = "C G Am F",
+        bars: int = 8,
+        tempo: int = 120,
+        key: str = "C",
+        instrument: str = "Acoustic Grand Piano",
+        creativity: int = 1,
+        seed: int = 0,
+        primer: bytes | str | PathLike | None = None,
+    ) -> MusicResult:
+        """Write `bars` bars of melody over `chords` (one chord a bar, repeated to fill).
+
+        `key` transposes the song from C to that key (the chords as typed are read in C).
+        `creativity` 0-4: how free each bar is from the one before (0: the previous bar joins
+        all four generator layers; 4: none). `primer`, MIDI bytes or a path, gives the bar
+        the first generated bar follows: the first bar of that file with notes.
+        """
+        progression = parse_progression(chords)
+        if len(progression) > MAX_CHORDS:
+            raise InvalidParameterError(f"chords may hold at most {MAX_CHORDS} chords, got {len(progression)}")
+        bars = check_int("bars", bars, 1, MAX_BARS)
+        tempo = check_int("tempo", tempo, 40, 240)
+        shift = key_shift(key)
+        program = program_number(instrument)
+        creativity = check_int("creativity", creativity, 0, JOINTS)
+        seed = check_seed(seed)
+        primer_data = primer_bytes(primer)
+        first_prev = None
+        if primer_data is not None:
+            try:
+                tokens = first_bar_with_notes(read_midi(primer_data))
+            except InvalidParameterError as e:
+                raise InvalidParameterError(f"primer: {e}") from None
+            first_prev = torch.as_tensor(tokens)[None]
+
+        song = [progression[i % len(progression)].transpose(shift) for i in range(bars)]
+        z = torch.randn(1, bars, self.generator.z_dim, generator=seeded_generator(seed))
+        cond = torch.tensor([[c.vector() for c in song]])
+        with torch.inference_mode():
+            tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity)[0].cpu().numpy()
+
+        melody = steps_to_notes(tokens)
+        chord_notes = [Note(i * STEPS_PER_BAR, (i + 1) * STEPS_PER_BAR, p, 64) for i, c in enumerate(song) for p in chord_voicing(c)]
+        names = [str(c) for c in song]
+        metadata = {
+            **self.base_metadata(),
+            "task": "music",
+            "parameters": {
+                "chords": " ".join(str(c) for c in progression), "bars": bars, "tempo": tempo, "key": KEYS[shift % 12],
+                "instrument": GM_PROGRAMS[program], "creativity": creativity, "seed": seed,
+                "primer_sha256": hashlib.sha256(primer_data).hexdigest() if primer_data is not None else None,
+            },
+            "song_chords": names,
+        }
+        midi = write_midi(melody, song, tempo, program, metadata)
+        wav = fluidsynth_wav(midi)
+        metadata["audio_renderer"] = "fluidsynth" if wav is not None else "built-in"
+        if wav is None:
+            wav = wav_bytes(synthesise(melody, chord_notes, 60.0 / tempo / 4, program, bars * STEPS_PER_BAR), SAMPLE_RATE)
+        return MusicResult(tokens, names, midi, wav, piano_roll(melody, chord_notes, names, bars), metadata)
