@@ -8,6 +8,7 @@ import sys
 FAMILIES = {
     "image": "training.image",
     "classifier": "training.classifier",
+    "music": "training.music",
 }
 
 
