@@ -19,14 +19,14 @@ def make_functions(pipe: ImagePipeline):
     """The tab's callbacks, plain functions that tests can call without a browser."""
 
     @user_errors
-    def generate_image(label: str = "any", count: float = 16, seed: float = 0, truncation: float = 1.0):
+    def generate_image(label: str = "any", count: float = 16, seed: float = 0, truncation: float = 2.0):
         result = pipe(label=label, count=count, seed=seed, truncation=truncation)
         gallery = [(img, f"{AI_LABEL} · digit {y}") for img, y in zip(result.images, result.labels)]
         grid = write_output(result.png_bytes(), f"digits-{result.metadata['parameters']['seed']}.png")
         return gallery, grid, result.metadata
 
     @user_errors
-    def latent_walk(label: str = "any", seed_a: float = 0, seed_b: float = 1, frames: float = 24, truncation: float = 1.0):
+    def latent_walk(label: str = "any", seed_a: float = 0, seed_b: float = 1, frames: float = 24, truncation: float = 2.0):
         result = pipe.walk(label=label, seed_a=seed_a, seed_b=seed_b, frames=frames, truncation=truncation)
         gif = write_output(result.gif_bytes(), "walk.gif")
         strip = write_output(pipe_png(result), "walk-strip.png")
@@ -55,7 +55,7 @@ def render(checkpoints: Path) -> None:
             with gr.Row():
                 seed = gr.Number(0, precision=0, minimum=0, maximum=2**32 - 1, label="Seed")
                 dice = gr.Button("🎲 Random seed", size="sm")
-            truncation = gr.Slider(0.1, 4.0, value=1.0, step=0.05, label="Truncation", info="lower: more typical digits; higher: more varied")
+            truncation = gr.Slider(0.1, 4.0, value=2.0, step=0.05, label="Truncation", info="lower: more typical digits; higher: more varied")
             go = gr.Button("Generate", variant="primary")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label=f"Samples ({AI_LABEL})", columns=8, height="auto", object_fit="contain")
@@ -72,7 +72,7 @@ def render(checkpoints: Path) -> None:
                 seed_a = gr.Number(0, precision=0, minimum=0, maximum=2**32 - 1, label="From seed")
                 seed_b = gr.Number(1, precision=0, minimum=0, maximum=2**32 - 1, label="To seed")
             frames = gr.Slider(2, 120, value=24, step=1, label="Frames")
-            w_trunc = gr.Slider(0.1, 4.0, value=1.0, step=0.05, label="Truncation")
+            w_trunc = gr.Slider(0.1, 4.0, value=2.0, step=0.05, label="Truncation")
             walk = gr.Button("Walk", variant="primary")
         with gr.Column(scale=2):
             animation = gr.Image(label=f"Animation ({AI_LABEL})", type="filepath")

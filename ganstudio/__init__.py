@@ -5,7 +5,7 @@
 """
 
 from .errors import CheckpointError, InvalidParameterError
-from .pipelines import ImagePipeline, MusicPipeline
+from .pipelines import ImagePipeline, MusicPipeline, TextPipeline
 
 __version__ = "0.1.0"
-__all__ = ["ImagePipeline", "MusicPipeline", "InvalidParameterError", "CheckpointError", "__version__"]
+__all__ = ["ImagePipeline", "MusicPipeline", "TextPipeline", "InvalidParameterError", "CheckpointError", "__version__"]

@@ -129,7 +129,7 @@ def parse_progression(text: str) -> list[Chord]:
         raise InvalidParameterError(f"chords must be text such as 'C G Am F', got {type(text).__name__}")
     symbols = [s for s in re.split(r"[\s,|]+", text) if s]
     if not symbols:
-        raise InvalidParameterError(f"chords is empty; give one chord per bar, {ACCEPTED}")
+        raise InvalidParameterError(f"chords is empty; give one chord per bar; accepted: {ACCEPTED}")
     return [parse_chord(s) for s in symbols]
 
 

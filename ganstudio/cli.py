@@ -36,6 +36,41 @@ def _image(args: argparse.Namespace) -> None:
     print(f"wrote {out / 'grid.png'} and {len(result.images)} samples")
 
 
+TEXT_MODELS = {"coco": "coco-seqgan", "poems": "poems-seqgan", "oracle": "oracle-seqgan"}
+
+
+def _text(args: argparse.Namespace) -> None:
+    import json
+
+    from .pipelines.text import TextPipeline
+
+    pipe = TextPipeline.from_pretrained(args.checkpoint or DEFAULT_CHECKPOINTS / TEXT_MODELS[args.model], device=args.device)
+    result = pipe(prefix=args.prefix, count=args.n, max_length=args.max_length, temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(s + "\n" for s in result.samples), encoding="utf-8")
+    provenance = out.with_name(out.name + ".provenance.json")
+    provenance.write_text(json.dumps({**result.metadata, "realness": result.realness}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {len(result.samples)} AI-generated samples to {out} (provenance in {provenance.name})")
+
+
+def _music(args: argparse.Namespace) -> None:
+    from .pipelines.music import MusicPipeline
+
+    pipe = MusicPipeline.from_pretrained(args.checkpoint or DEFAULT_CHECKPOINTS / "nottingham-midinet", device=args.device)
+    song = pipe(chords=args.chords, bars=args.bars, tempo=args.tempo, key=args.key, instrument=args.instrument,
+                creativity=args.creativity, seed=args.seed, primer=args.primer)
+    written = [args.out]
+    Path(args.out).write_bytes(song.midi)
+    if args.wav:
+        Path(args.wav).write_bytes(song.wav)
+        written.append(args.wav)
+    if args.png:
+        Path(args.png).write_bytes(song.png_bytes())
+        written.append(args.png)
+    print(f"wrote {', '.join(written)}: {len(song.chords)} bars over {' '.join(song.chords)} (AI-generated)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ganstudio", description="Generate digits, text and melodies with GANs.")
     parser.add_argument("--device", help="cpu or cuda (default: CUDA when present)")
@@ -45,10 +80,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default="any", help='digit "0"-"9" or "any" (default any)')
     p.add_argument("--n", type=int, default=16, help="number of images, 1-64")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--truncation", type=float, default=1.0)
+    p.add_argument("--truncation", type=float, default=2.0)
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")
     p.set_defaults(func=_image)
+
+    p = sub.add_parser("text", help="SeqGAN text: English captions, Chinese quatrains, oracle token ids")
+    p.add_argument("--model", choices=list(TEXT_MODELS), default="coco")
+    p.add_argument("--n", type=int, default=4, help="number of samples, 1-32")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--prefix", default="", help="the beginning to continue (for oracle: token ids)")
+    p.add_argument("--max-length", type=int, help="most tokens per sample (default: the model's)")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=0, help="keep the k likeliest tokens at each step (0: off)")
+    p.add_argument("--out", required=True, help="text file: one sample per line")
+    p.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one for --model)")
+    p.set_defaults(func=_text)
+
+    p = sub.add_parser("music", help="a melody over a chord progression, as MIDI (and WAV)")
+    p.add_argument("--chords", default="C G Am F", help='one chord a bar, e.g. "C G Am F" or "Dm7 G7 Cmaj7"')
+    p.add_argument("--bars", type=int, default=8, help="1-32; the progression repeats to fill them")
+    p.add_argument("--tempo", type=int, default=120, help="beats per minute, 40-240")
+    p.add_argument("--key", default="C", help="transpose the song from C to this key")
+    p.add_argument("--instrument", default="Acoustic Grand Piano", help="General MIDI program name of the melody")
+    p.add_argument("--creativity", type=int, default=1, help="0-4: how freely each bar departs from the one before")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--primer", help="MIDI file whose first bar the melody follows")
+    p.add_argument("--out", required=True, help="MIDI file to write")
+    p.add_argument("--wav", help="also write the audio here")
+    p.add_argument("--png", help="also write the piano roll here")
+    p.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")
+    p.set_defaults(func=_music)
     return parser
 
 

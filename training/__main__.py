@@ -9,6 +9,7 @@ FAMILIES = {
     "image": "training.image",
     "classifier": "training.classifier",
     "music": "training.music",
+    "text": "training.text",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -62,6 +63,6 @@ def train(args: argparse.Namespace) -> None:
     card = (
         "# mnist-classifier\n\nA small CNN trained on MNIST, used only to judge generated digits "
         f"(class accuracy and Fréchet distance in its 128-d feature space). Test accuracy {acc:.4f}.\n\n"
-        f"Trained with `python -m training classifier --data mnist.npz --out {args.out}`.\n"
+        f"Trained with `python -m training classifier --data mnist.npz --out checkpoints/{Path(args.out).name}`.\n"
     )
     save_pretrained(args.out, config, prefixed("classifier", model.state_dict()), card)

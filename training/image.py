@@ -144,9 +144,10 @@ def export(args, ema: EMA, D, g_args, d_args, label_names, metrics, run: Run, se
     """Write the checkpoint directory (after every epoch, so a stopped run still leaves one)."""
     out = Path(args.out)
     tensors = {**prefixed("generator_ema", ema.module.state_dict()), **prefixed("discriminator", unwrap(D).state_dict())}
-    command = (
-        f"python -m training image --data {Path(args.data).name} --out {args.out} --epochs {args.epochs} "
+    command = (  # paths reduced to names: the command must not carry this machine's layout
+        f"python -m training image --data {Path(args.data).name} --out checkpoints/{out.name} --epochs {args.epochs} "
         f"--batch-size {args.batch_size} --lr {args.lr} --seed {args.seed}"
+        + (f" --classifier checkpoints/{Path(args.classifier).name}" if args.classifier else "")
     )
     config = {
         "name": out.name,

@@ -44,6 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fm-data", type=float, default=0.1, help="lambda_1: mean-bar feature matching")
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
     p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--eval-every", type=int, default=1, help="measure the test statistics every N epochs")
+    p.add_argument("--max-seconds", type=float, default=0, help="stop (and write the checkpoint) after this much training time")
 
 
 def chord_vectors(roots: torch.Tensor, minor: torch.Tensor) -> torch.Tensor:
@@ -247,11 +249,12 @@ def train(args: argparse.Namespace) -> None:
             run.global_step += 1
             if args.save_every and run.global_step % args.save_every == 0:
                 run.save(objects, seconds=seconds_before + time.time() - started)
-            if args.max_steps and run.global_step >= args.max_steps:
+            if (args.max_steps and run.global_step >= args.max_steps) or \
+                    (args.max_seconds and time.time() - started >= args.max_seconds):
                 done = True
                 break
         metrics = mean_metrics(sums, count, ctx)
-        if ctx.is_main and (run.step_in_epoch >= per_epoch or done):
+        if ctx.is_main and (done or (run.step_in_epoch >= per_epoch and (run.epoch + 1) % args.eval_every == 0)):
             quick = evaluate(ema.module, test_split, train_bars, ctx.device)["generated"]
             metrics.update({f"test_{k}": round(v, 4) for k, v in quick.items() if not k.startswith("note_length_")})
             print(f"epoch {run.epoch} step {run.global_step}: " + ", ".join(f"{k} {v:.3g}" for k, v in metrics.items()), flush=True)

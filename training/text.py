@@ -22,7 +22,6 @@ Each epoch of each phase is one unit of the run's schedule; state is saved after
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 import shlex
 import sys
@@ -69,6 +68,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rollouts", type=int, default=16)
     p.add_argument("--rollout-delay", type=float, default=0.8, help="rollout net <- delay * rollout + (1 - delay) * generator")
     p.add_argument("--reward-chunk", type=int, default=8192, help="rollout sequences scored per discriminator call")
+    p.add_argument("--twin-every", type=int, default=1, help="the MLE baseline trains one epoch every N adversarial epochs")
+    p.add_argument("--time-limit", type=float, default=0, help="stop the schedule after this many seconds and write the checkpoint (0: none)")
     p.add_argument("--eval-every", type=int, default=5, help="evaluate every N units of the schedule (and at each phase's end)")
     p.add_argument("--eval-samples", type=int, default=0, help="samples per evaluation (default: 10,000 for the oracle, 1,000 for text)")
 
@@ -253,7 +254,8 @@ whose realness score the Studio shows beside each sample.
 ```
 Schedule (all values in `config.json`, `schedule`): {config['schedule']['mle_epochs']} MLE epochs,
 {config['schedule']['d_pretrain_rounds']} discriminator pretraining rounds, {config['schedule']['epochs']} adversarial epochs
-({config['schedule']['rollouts']} rollouts, delay {config['schedule']['rollout_delay']}). Device: {config['training']['device']}, {config['training']['seconds']:.0f} s.
+({config['schedule']['rollouts']} rollouts, delay {config['schedule']['rollout_delay']}); completed: {config['training']['done']}.
+Device: {config['training']['device']}, {config['training']['seconds']:.0f} s.
 
 ## Metrics at the end of training
 | metric | value |
@@ -277,13 +279,16 @@ def train(args: argparse.Namespace) -> None:
     g_args = dict(vocab_size=data.vocab_size, emb_dim=args.emb_dim, hidden_dim=args.hidden_dim, seq_len=data.seq_len, start_token=data.start_token)
     d_args = dict(vocab_size=data.vocab_size, seq_len=data.seq_len, emb_dim=args.d_emb_dim, filter_sizes=list(PAPER_FILTER_SIZES), num_filters=list(PAPER_NUM_FILTERS), dropout=args.d_dropout)
     g = Generator(**g_args).to(ctx.device)
-    twin = copy.deepcopy(g)  # the MLE baseline, split off from g at the end of pretraining
-    rollout_net = copy.deepcopy(g).requires_grad_(False)
+    # The MLE baseline, split off from g at the end of pretraining, and the rollout net; fresh
+    # modules rather than deep copies, which would break cuDNN's single weight buffer.
+    twin = Generator(**g_args).to(ctx.device)
+    rollout_net = Generator(**g_args).to(ctx.device).requires_grad_(False)
     d = Discriminator(**d_args).to(ctx.device)
-    g_opt = torch.optim.Adam(g.parameters(), lr=args.lr)
-    twin_opt = torch.optim.Adam(twin.parameters(), lr=args.lr)
-    pg_opt = torch.optim.Adam(g.parameters(), lr=args.lr)
-    d_opt = torch.optim.Adam(d.parameters(), lr=args.d_lr)
+    adam = dict(fused=True) if ctx.device.type == "cuda" else {}
+    g_opt = torch.optim.Adam(g.parameters(), lr=args.lr, **adam)
+    twin_opt = torch.optim.Adam(twin.parameters(), lr=args.lr, **adam)
+    pg_opt = torch.optim.Adam(g.parameters(), lr=args.lr, **adam)
+    d_opt = torch.optim.Adam(d.parameters(), lr=args.d_lr, **adam)
     objects = {"g": g, "twin": twin, "rollout": rollout_net, "d": d, "g_opt": g_opt, "twin_opt": twin_opt, "pg_opt": pg_opt, "d_opt": d_opt}
     seconds = 0.0
     if args.resume:
@@ -312,7 +317,8 @@ def train(args: argparse.Namespace) -> None:
             follow(rollout_net, g, args.rollout_delay)
             losses = [d_round(d, d_opt, g, data.real, args.d_epochs, args, ctx, unit * 10 + k) for k in range(args.d_rounds)]
             m["d_loss"], m["d_acc"] = (sum(x) / len(x) for x in zip(*losses)) if losses else (NAN, NAN)
-            m["mle_loss"] = mle_epoch(twin, twin_opt, data.real, args, ctx, unit)
+            if (unit - pre - dpre) % args.twin_every == 0:
+                m["mle_loss"] = mle_epoch(twin, twin_opt, data.real, args, ctx, unit)
         last_of_phase = unit in (pre - 1, pre + dpre - 1, total - 1)
         if phase != "d_pretrain" and (unit % args.eval_every == 0 or last_of_phase):
             m.update(evaluate(data, g, twin if phase == "adversarial" else None, args, ctx.device))
@@ -323,10 +329,14 @@ def train(args: argparse.Namespace) -> None:
         run.log_epoch({"phase": phase, **{k: (round(v, 5) if isinstance(v, float) and math.isfinite(v) else v) for k, v in m.items()}})
         run.epoch = unit + 1
         run.save(objects, seconds=time.time() - start)
+        if args.time_limit and time.time() - start > args.time_limit and run.epoch < total:
+            print(f"time limit reached after {run.epoch} of {total} units; writing the checkpoint", flush=True)
+            break
     seconds = time.time() - start
+    units_done = (min(run.epoch, pre), max(0, min(run.epoch - pre, dpre)), max(0, run.epoch - pre - dpre))
     if ctx.is_main:
         metrics = final_metrics(data, g, twin, args, ctx.device)
-        save_checkpoint(args, data, g, twin, d, g_args, d_args, metrics, seconds, ctx)
+        save_checkpoint(args, data, g, twin, d, g_args, d_args, metrics, seconds, ctx, units_done)
         print(f"wrote {args.out}: {metrics}")
     teardown(ctx)
 
@@ -338,11 +348,11 @@ def training_command() -> str:
     return "python -m training text " + shlex.join(argv)
 
 
-def save_checkpoint(args, data: Data, g, twin, d, g_args, d_args, metrics, seconds, ctx) -> None:
+def save_checkpoint(args, data: Data, g, twin, d, g_args, d_args, metrics, seconds, ctx, units_done) -> None:
     name = Path(args.out).name
     schedule = {k: getattr(args, k) for k in (
         "epochs", "batch_size", "lr", "seed", "mle_epochs", "grad_clip", "d_pretrain_rounds", "d_pretrain_epochs",
-        "d_rounds", "d_epochs", "d_batch_size", "d_lr", "d_l2", "negatives", "g_steps", "rollouts", "rollout_delay")}
+        "d_rounds", "d_epochs", "d_batch_size", "d_lr", "d_l2", "negatives", "g_steps", "rollouts", "rollout_delay", "twin_every")}
     device = torch.cuda.get_device_name(ctx.device) if ctx.device.type == "cuda" else "cpu"
     config = {
         "name": name,
@@ -352,7 +362,8 @@ def save_checkpoint(args, data: Data, g, twin, d, g_args, d_args, metrics, secon
         "vocabulary": None if data.vocab is None else {"kind": data.kind, "tokens": data.vocab.tokens},
         "dataset": {"kind": data.kind, **data.source},
         "schedule": schedule,
-        "training": {"device": device, "seconds": round(seconds, 1), "command": training_command()},
+        "training": {"device": device, "seconds": round(seconds, 1), "command": training_command(),
+                     "done": dict(zip(("mle_epochs", "d_pretrain_rounds", "adversarial_epochs"), units_done))},
         "metrics": metrics,
     }
     tensors = {**prefixed("generator", g.state_dict()), **prefixed("mle_generator", twin.state_dict()), **prefixed("discriminator", d.state_dict())}

@@ -118,7 +118,7 @@ class ImagePipeline(Pipeline):
     def _generate(self, z: torch.Tensor, y: torch.Tensor) -> list[Image.Image]:
         return to_pil(self.generator(z.to(self.device), y.to(self.device)))
 
-    def __call__(self, label: str = "any", count: int = 16, seed: int = 0, truncation: float = 1.0) -> ImageResult:
+    def __call__(self, label: str = "any", count: int = 16, seed: int = 0, truncation: float = 2.0) -> ImageResult:
         """Draw `count` digits of class `label` ("0"-"9", or "any" for 0,1,...,9 in turn).
 
         `truncation` (0.1-4.0) bounds each latent component to [-t, t]: low values give the
@@ -144,7 +144,7 @@ class ImagePipeline(Pipeline):
         seed_a: int = 0,
         seed_b: int = 1,
         frames: int = 24,
-        truncation: float = 1.0,
+        truncation: float = 2.0,
     ) -> WalkResult:
         """Morph from sample `seed_a` to sample `seed_b` in `frames` steps.
 
