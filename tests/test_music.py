@@ -1,0 +1,305 @@
+"""The music path: MIDI <-> bar tokens, chords, MidiNet, a tiny training run, the pipeline,
+the CLI and the Music tab over HTTP. Own tiny data only; nothing here trains a real model."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import socket
+import wave
+
+import numpy as np
+import pytest
+import torch
+
+from ganstudio.checkpoint import verify
+from ganstudio.chords import Chord, name_chord, parse_chord, parse_progression
+from ganstudio.errors import InvalidParameterError
+from ganstudio.midi import HOLD, LOWEST, REST, VOCAB, Note, notes_to_steps, read_midi, steps_to_notes, write_midi
+from ganstudio.models.midinet import Discriminator, Generator, generate_bars
+
+H, R = HOLD, REST
+
+
+def n(pitch: int) -> int:
+    return pitch - LOWEST
+
+
+# Two bars: repeated E crotchets (not one minim), a rest, a dotted figure, a note tied over
+# the bar line, a semiquaver run and a final held note.
+TUNE = np.array([
+    [n(64), H, H, H, n(64), H, H, H, R, R, n(67), H, H, n(69), n(71), H],
+    [H, H, n(72), n(74), n(76), n(77), n(79), H, R, n(60), H, H, H, H, H, H],
+])
+
+
+def test_midi_round_trip_is_exact_on_a_hand_made_tune():
+    melody = steps_to_notes(TUNE)
+    assert [(x.start, x.end, x.pitch) for x in melody[:3]] == [(0, 4, 64), (4, 8, 64), (10, 13, 67)]
+    assert (14, 18, 71) in [(x.start, x.end, x.pitch) for x in melody]  # tied across the bar line
+    chords = [parse_chord("C"), parse_chord("G7/B")]
+    meta = {"model": "test", "seed": 3, "ai_generated": True}
+    data = write_midi(melody, chords, 96, 73, meta)
+    contents = read_midi(data)
+    assert contents.names[1:] == ["melody", "chords"]
+    assert contents.time_signatures == [(0, 4, 4)]
+    assert "AI-generated" in contents.meta["copyright"]
+    assert json.loads(contents.meta["text"].removeprefix("ganstudio ")) == meta
+    step = contents.ticks_per_beat / 4
+    back = notes_to_steps(contents.tracks[1], step, 32).reshape(2, 16)
+    np.testing.assert_array_equal(back, TUNE)
+    chord_pcs = {x.pitch % 12 for x in contents.tracks[2] if x.start >= 16 * step}
+    assert chord_pcs == {7, 11, 2, 5}
+
+    import mido
+
+    mf = mido.MidiFile(file=io.BytesIO(data))
+    tempo = [m.tempo for m in mf.tracks[0] if m.type == "set_tempo"]
+    assert mido.tempo2bpm(tempo[0]) == pytest.approx(96)
+    assert [m.program for m in mf.tracks[1] if m.type == "program_change"] == [73]
+
+
+def test_corrupt_and_empty_midi_are_clear_errors():
+    with pytest.raises(InvalidParameterError, match="not a readable MIDI"):
+        read_midi(b"RIFF....WAVEfmt this is not midi")
+    with pytest.raises(InvalidParameterError, match="not a readable MIDI"):
+        read_midi(write_midi(steps_to_notes(TUNE), [Chord(0)] * 2, 120, 0, {})[:40])
+
+
+@pytest.mark.parametrize("symbol, root, minor, pcs", [
+    ("C", 0, False, {0, 4, 7}), ("Am", 9, True, {9, 0, 4}), ("F#m7", 6, True, {6, 9, 1, 4}),
+    ("Bbmaj7", 10, False, {10, 2, 5, 9}), ("G7", 7, False, {7, 11, 2, 5}), ("Dm7", 2, True, {2, 5, 9, 0}),
+    ("C/E", 0, False, {0, 4, 7}), ("Bdim", 11, True, {11, 2, 5}), ("Eb+", 3, False, {3, 7, 11}), ("Dsus4", 2, False, {2, 7, 9}),
+])
+def test_chord_parsing(symbol, root, minor, pcs):
+    chord = parse_chord(symbol)
+    assert (chord.root, chord.minor, set(chord.pitch_classes)) == (root, minor, pcs)
+    vec = chord.vector()
+    assert vec[root] == 1.0 and sum(vec[:12]) == 1.0 and vec[12] == float(minor)
+
+
+def test_chord_parsing_slash_progression_and_errors():
+    assert parse_chord("C/E").bass == 4 and str(parse_chord("C/E")) == "C/E"
+    assert [str(c) for c in parse_progression("Dm7 G7 | Cmaj7, N.C.")] == ["Dm7", "G7", "Cmaj7", "N.C."]
+    assert parse_chord("N.C.").vector() == [0.0] * 13
+    assert str(parse_chord("Am").transpose(3)) == "Cm"
+    for bad in ("H7", "Cxyz", "7", ""):
+        with pytest.raises(InvalidParameterError, match="accepted"):
+            parse_progression(bad) if bad == "" else parse_chord(bad)
+
+
+def test_chord_naming_from_pitch_classes():
+    assert str(name_chord({7, 11, 2})) == "G"
+    assert str(name_chord({9, 0, 4})) == "Am"
+    assert str(name_chord({7, 11, 2, 5})) == "G7"
+    assert str(name_chord({0, 4, 7}, bass=4)) == "C/E"
+    assert name_chord(set()).root is None
+
+
+def tiny_generator(seed: int = 0) -> Generator:
+    torch.manual_seed(seed)
+    return Generator(z_dim=8, vocab=VOCAB, width=16, cond_channels=4).eval()
+
+
+def test_generator_shapes_determinism_and_creativity():
+    g = tiny_generator()
+    z = torch.randn(3, 8)
+    chord = torch.tensor([parse_chord(s).vector() for s in ("C", "Am", "G7")])
+    prev = torch.nn.functional.one_hot(torch.as_tensor(TUNE[:1]).repeat(3, 1), VOCAB).float()[:, None]
+    with torch.no_grad():
+        logits = g(z, chord, prev, creativity=1)
+        assert logits.shape == (3, 1, 16, VOCAB)
+        assert torch.equal(logits, g(z, chord, prev, creativity=1))
+        # creativity 4: the previous bar joins no layer, so changing it changes nothing
+        assert torch.equal(g(z, chord, prev, 4), g(z, chord, torch.zeros_like(prev), 4))
+        assert not torch.equal(g(z, chord, prev, 0), g(z, chord, torch.zeros_like(prev), 0))
+    d = Discriminator(vocab=VOCAB, width=8)
+    score, features = d(prev, chord)
+    assert score.shape == (3,) and features.shape == (3, 8, 8, 1)
+
+    zs = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(1))
+    chords = chord[:2, None].repeat(1, 5, 1)
+    a, b = generate_bars(g, zs, chords, creativity=2), generate_bars(g, zs, chords, creativity=2)
+    assert a.shape == (2, 5, 16) and torch.equal(a, b)
+    assert int(a.max()) < VOCAB
+
+
+def tiny_dataset(path):
+    """Six four-bar tunes over C F G C: arpeggios of each bar's chord, in quavers."""
+    from ganstudio.chords import parse_chord as pc
+
+    tokens, roots, minor, pcs, tune = [], [], [], [], []
+    for t in range(6):
+        for i, sym in enumerate(["C", "F", "G", "C"]):
+            c = pc(sym)
+            notes = [60 + (p - 0) % 12 + (t % 2) * 12 for p in c.pitch_classes]
+            bar = [n(notes[(k // 2) % 3]) if k % 2 == 0 else H for k in range(16)]
+            tokens.append(bar)
+            roots.append(c.root)
+            minor.append(c.minor)
+            pcs.append(sum(1 << p for p in c.pitch_classes))
+            tune.append(t)
+    np.savez(path, tokens=np.array(tokens, np.uint8), roots=np.array(roots, np.int8), minor=np.array(minor),
+             chord_pcs=np.array(pcs, np.uint16), tune=np.array(tune, np.int32),
+             names=np.array([f"t{i}" for i in range(6)]), test_tunes=np.array([False] * 5 + [True]))
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """A checkpoints folder holding a MidiNet trained for 3 steps on tiny data by the real trainer."""
+    from training import music
+
+    root = tmp_path_factory.mktemp("music")
+    tiny_dataset(root / "bars.npz")
+    parser = argparse.ArgumentParser()
+    music.add_arguments(parser)
+    args = parser.parse_args([
+        "--data", str(root / "bars.npz"), "--out", str(root / "checkpoints" / "nottingham-midinet"),
+        "--run-dir", str(root / "run"), "--batch-size", "8", "--epochs", "2", "--max-steps", "3",
+        "--z-dim", "8", "--g-width", "16", "--d-width", "8", "--device", "cpu", "--threads", "1",
+    ])
+    music.train(args)
+    return root / "checkpoints"
+
+
+def test_tiny_training_run_writes_a_verified_checkpoint(checkpoints):
+    config = verify(checkpoints / "nottingham-midinet")
+    assert config["family"] == "midinet" and config["schedule"]["steps"] == 3
+    assert set(config["metrics"]) == {"generated", "real"}
+    assert 0 <= config["metrics"]["generated"]["chord_tone_ratio"] <= 1
+    assert config["metrics"]["real"]["chord_tone_ratio"] == 1.0  # the tiny tunes are pure arpeggios
+    card = (checkpoints / "nottingham-midinet" / "README.md").read_text()
+    assert "python -m training music" in card and "AI-generated" in card and "GPL-3.0" in card
+
+
+def test_training_step_moves_the_weights():
+    from training.music import straight_through
+
+    g, d = tiny_generator(), Discriminator(vocab=VOCAB, width=8)
+    g.train()
+    opt = torch.optim.Adam(g.parameters(), lr=1e-3)
+    before = [p.detach().clone() for p in g.parameters()]
+    chord = torch.tensor([parse_chord("C").vector()] * 4)
+    fake = straight_through(g(torch.randn(4, 8), chord, torch.zeros(4, 1, 16, VOCAB), torch.tensor([0, 1, 2, 4])))
+    assert torch.all((fake.detach() > 0.5).sum(-1) == 1)  # one token per step, as the real bars
+    loss = torch.nn.functional.softplus(-d(fake, chord)[0]).mean()
+    loss.backward()
+    opt.step()
+    assert any(not torch.equal(a, b) for a, b in zip(before, g.parameters()))
+
+
+@pytest.fixture(scope="module")
+def pipe(checkpoints):
+    from ganstudio import MusicPipeline
+
+    return MusicPipeline.from_pretrained(checkpoints / "nottingham-midinet", device="cpu")
+
+
+def test_pipeline_outputs_and_determinism(pipe):
+    song = pipe(chords="Dm7 G7 Cmaj7", bars=5, tempo=90, key="D", instrument="flute", creativity=2, seed=7)
+    assert song.melody.shape == (5, 16)
+    assert song.chords == ["Em7", "A7", "Dmaj7", "Em7", "A7"]  # repeated to fill, moved from C to D
+    contents = read_midi(song.midi)
+    assert contents.names[1:] == ["melody", "chords"]
+    meta = json.loads(contents.meta["text"].removeprefix("ganstudio "))
+    assert meta["parameters"] == {"chords": "Dm7 G7 Cmaj7", "bars": 5, "tempo": 90, "key": "D", "instrument": "Flute",
+                                  "creativity": 2, "seed": 7, "primer_sha256": None}
+    assert meta["ai_generated"] is True and meta["checkpoint_sha256"] == pipe.checkpoint_sha256
+    with wave.open(io.BytesIO(song.wav)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert 5 * 4 * 60 / 90 <= seconds <= 5 * 4 * 60 / 90 + 1
+    assert song.piano_roll.width == 5 * 16 * 8 + 1
+    again = pipe(chords="Dm7 G7 Cmaj7", bars=5, tempo=90, key="D", instrument="Flute", creativity=2, seed=7)
+    assert again.midi == song.midi and again.wav == song.wav
+    other = pipe(chords="Dm7 G7 Cmaj7", bars=5, tempo=90, key="D", instrument="Flute", creativity=2, seed=8)
+    assert other.midi != song.midi
+
+
+def test_pipeline_primer(pipe, tmp_path):
+    primer = write_midi(steps_to_notes(TUNE), [Chord(0)] * 2, 120, 0, {})
+    path = tmp_path / "primer.mid"
+    path.write_bytes(primer)
+    song = pipe(bars=2, seed=1, primer=str(path))
+    assert len(song.metadata["parameters"]["primer_sha256"]) == 64
+    assert song.midi == pipe(bars=2, seed=1, primer=primer).midi
+    bad = tmp_path / "notes.mid"
+    bad.write_text("these are not notes")
+    with pytest.raises(InvalidParameterError, match="primer: not a readable MIDI"):
+        pipe(primer=str(bad))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"chords": "C Q7 F"}, "cannot read the chord 'Q7'"),
+    ({"chords": "   "}, "chords is empty"),
+    ({"bars": 0}, "bars must be from 1 to 32"),
+    ({"bars": 33}, "bars must be from 1 to 32"),
+    ({"tempo": 300}, "tempo must be from 40 to 240"),
+    ({"key": "H"}, "key must be one of"),
+    ({"instrument": "kazoo"}, "General MIDI program"),
+    ({"creativity": 5}, "creativity must be from 0 to 4"),
+    ({"seed": -1}, "seed"),
+])
+def test_pipeline_rejects_bad_values(pipe, kwargs, message):
+    with pytest.raises(InvalidParameterError, match=message.replace("(", r"\(")):
+        pipe(**kwargs)
+
+
+def test_cli(checkpoints, tmp_path, capsys):
+    from ganstudio.cli import main
+
+    out, wav = tmp_path / "song.mid", tmp_path / "song.wav"
+    ck = str(checkpoints / "nottingham-midinet")
+    assert main(["music", "--chords", "C G Am F", "--bars", "8", "--seed", "1", "--out", str(out), "--wav", str(wav), "--checkpoint", ck]) == 0
+    assert read_midi(out.read_bytes()).names[1:] == ["melody", "chords"]
+    assert wav.read_bytes()[:4] == b"RIFF"
+    assert main(["music", "--chords", "C Zz", "--out", str(out), "--checkpoint", ck]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot read the chord 'Zz'" in err[0]
+    with pytest.raises(SystemExit) as exc:
+        main(["music", "--bars", "many", "--out", str(out)])
+    assert exc.value.code == 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_music_tab_over_http(checkpoints, tmp_path):
+    from gradio_client import Client, handle_file
+
+    from demo.app import build_app
+
+    app = build_app(checkpoints)
+    port = free_port()
+    app.launch(prevent_thread_lock=True, server_port=port, server_name="127.0.0.1", quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/generate_music"]
+        names = [p["parameter_name"] for p in api["parameters"]]
+        assert names == ["chords", "bars", "tempo", "key", "instrument", "creativity", "seed", "primer"]
+        assert all(p["parameter_has_default"] for p in api["parameters"])
+
+        roll, audio, midi, meta = client.predict(chords="Am F C G", bars=4, seed=3, api_name="/generate_music")
+        assert open(roll, "rb").read()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert open(audio, "rb").read()[:4] == b"RIFF"
+        assert read_midi(open(midi, "rb").read()).names[1:] == ["melody", "chords"]
+        assert meta["parameters"]["chords"] == "Am F C G" and meta["ai_generated"] is True
+
+        primer = tmp_path / "primer.mid"
+        primer.write_bytes(write_midi(steps_to_notes(TUNE), [Chord(0)] * 2, 120, 0, {}))
+        *_, meta = client.predict(chords="C", bars=2, primer=handle_file(str(primer)), api_name="/generate_music")
+        assert meta["parameters"]["primer_sha256"]
+
+        with pytest.raises(Exception, match="cannot read the chord"):
+            client.predict(chords="C Blah", api_name="/generate_music")
+        bogus = tmp_path / "bogus.mid"
+        bogus.write_bytes(b"MThd garbage")
+        with pytest.raises(Exception, match="not a readable MIDI"):
+            client.predict(primer=handle_file(str(bogus)), api_name="/generate_music")
+        *_, meta = client.predict(api_name="/generate_music")  # still serving, defaults work
+        assert meta["parameters"]["bars"] == 8
+    finally:
+        app.close()
