@@ -103,12 +103,15 @@ def train(args: argparse.Namespace) -> None:
             d_loss.backward()
             opt_d.step()
 
-            # Generator: raise D's score of its samples. D's own gradients are discarded.
+            # Generator: raise D's score of its samples. D is frozen for this pass, so no
+            # gradient reaches its weights (nor, under DDP, its gradient hooks).
+            D.requires_grad_(False)
             with ctx.autocast():
                 g_loss = -d_eval(fake, y).float().mean()
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
+            D.requires_grad_(True)
             ema.update(G)
 
             for k, v in (("d_loss", d_loss), ("g_loss", g_loss), ("d_real", d_real.mean()), ("d_fake", d_fake.mean())):
