@@ -44,7 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fm-data", type=float, default=0.1, help="lambda_1: mean-bar feature matching")
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
     p.add_argument("--ema", type=float, default=0.999)
-    p.add_argument("--eval-every", type=int, default=1, help="measure the test statistics every N epochs")
+    p.add_argument("--eval-every", type=int, default=1, help="measure the test statistics (and save resumable state) every N epochs")
     p.add_argument("--max-seconds", type=float, default=0, help="stop (and write the checkpoint) after this much training time")
 
 
@@ -261,7 +261,8 @@ def train(args: argparse.Namespace) -> None:
         run.log_epoch(metrics)
         if run.step_in_epoch >= per_epoch:
             run.epoch, run.step_in_epoch = run.epoch + 1, 0
-        run.save(objects, seconds=seconds_before + time.time() - started)
+        if done or run.epoch % args.eval_every == 0:
+            run.save(objects, seconds=seconds_before + time.time() - started)
 
     if ctx.is_main:
         seconds = seconds_before + time.time() - started

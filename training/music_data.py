@@ -8,9 +8,10 @@ trainer and the benchmark read (so machines without a MIDI library can train).
 Choices, stated plainly:
 - Meter: only tunes whose every time signature is 4/4 or 2/2 are kept (16 sixteenths a bar,
   the model's bar). 6/8, 3/4, 2/4, 9/8 ... tunes are left out rather than forced into 16 steps,
-  which keeps 535 of the 1,034 tunes (those with a chord file): 19,040 bars.
+  which keeps 535 of the 1,034 tunes (those with a chord file).
 - Bars are counted from the start of the file; the files pad a pickup to a full bar, so bar
-  lines fall on multiples of 16 sixteenths. Notes are rounded to the nearest sixteenth.
+  lines fall on multiples of 16 sixteenths. A leading bar whose first half is silent (such a
+  padded pickup) is dropped. Notes are rounded to the nearest sixteenth.
 - One voice (the highest note starting at a step); one chord per bar: the pitch-class set that
   sounds for the most sixteenths of the bar, named by template (ganstudio.chords.name_chord).
 - Train/test split by tune (10% of tunes to test, fixed seed), so no test bar's tune is seen.
@@ -76,6 +77,13 @@ def build(data_dir: Path, seed: int = 0) -> dict[str, np.ndarray]:
         if tune is None:
             continue
         bars, labels = tune
+        # The files pad a pickup to a whole bar of mostly rest; a tune starts at its first bar
+        # that opens with a note (or holds one from the middle on), so "no previous bar" means
+        # a real opening bar, not an upbeat.
+        start = 0
+        while start < len(bars) - 1 and (bars[start][: STEPS_PER_BAR // 2] == REST).all():
+            start += 1
+        bars, labels = bars[start:], labels[start:]
         t = len(names)
         names.append(f.stem)
         for bar, chord in zip(bars, labels):
