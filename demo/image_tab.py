@@ -53,7 +53,7 @@ def render(checkpoints: Path) -> None:
             label = gr.Dropdown(LABELS, value="any", label="Digit", info='"any" gives 0-9 in turn')
             count = gr.Slider(1, 64, value=16, step=1, label="Number of images")
             with gr.Row():
-                seed = gr.Number(0, precision=0, minimum=0, maximum=2**32 - 1, label="Seed")
+                seed = gr.Number(0, label="Seed", info="0 to 4294967295")
                 dice = gr.Button("🎲 Random seed", size="sm")
             truncation = gr.Slider(0.1, 4.0, value=2.0, step=0.05, label="Truncation", info="lower: more typical digits; higher: more varied")
             go = gr.Button("Generate", variant="primary")
@@ -69,8 +69,8 @@ def render(checkpoints: Path) -> None:
         with gr.Column(scale=1):
             w_label = gr.Dropdown(LABELS, value="any", label="Digit")
             with gr.Row():
-                seed_a = gr.Number(0, precision=0, minimum=0, maximum=2**32 - 1, label="From seed")
-                seed_b = gr.Number(1, precision=0, minimum=0, maximum=2**32 - 1, label="To seed")
+                seed_a = gr.Number(0, label="From seed")
+                seed_b = gr.Number(1, label="To seed")
             frames = gr.Slider(2, 120, value=24, step=1, label="Frames")
             w_trunc = gr.Slider(0.1, 4.0, value=2.0, step=0.05, label="Truncation")
             walk = gr.Button("Walk", variant="primary")
