@@ -1,0 +1,38 @@
+"""Where the studio keeps its own files: signing keys, trusted keys, the ledger.
+
+GANSTUDIO_HOME overrides the per-user default. The directory is never inside the source
+tree, so a key can never be committed or shipped with the code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .errors import ProvenanceError
+
+SOURCE_TREE = Path(__file__).resolve().parents[2]
+
+
+def default_home() -> Path:
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "ganstudio"
+
+
+def studio_home() -> Path:
+    """The data directory, created (owner-only) on first use."""
+    home = Path(os.environ.get("GANSTUDIO_HOME") or default_home()).expanduser().resolve()
+    if home == SOURCE_TREE or SOURCE_TREE in home.parents:
+        raise ProvenanceError("GANSTUDIO_HOME points inside the GAN Studio source tree; keys must live outside it. "
+                              "Set GANSTUDIO_HOME to a directory of your own (default: the per-user data directory).")
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as e:
+        raise ProvenanceError(f"cannot create the studio data directory (set GANSTUDIO_HOME): {e.strerror or e}") from None
+    return home

@@ -1,0 +1,108 @@
+"""The studio's Ed25519 key pair and the list of public keys it trusts.
+
+The private key is made on first use in the studio data directory (owner-only file) and is
+never returned by any function here: callers get `sign` and the public key only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import threading
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .canonical import sha256_hex
+from .errors import ProvenanceError
+from .home import studio_home
+
+PRIVATE_NAME = "signing-key.pem"
+TRUSTED_NAME = "trusted-keys.json"
+_lock = threading.Lock()
+
+
+def _private_key() -> Ed25519PrivateKey:
+    path = studio_home() / PRIVATE_NAME
+    with _lock:
+        if not path.exists():
+            key = Ed25519PrivateKey.generate()
+            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(pem)
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (ValueError, TypeError) as e:
+            raise ProvenanceError(f"the studio signing key {PRIVATE_NAME} in the data directory is unreadable ({e}); move it away to make a new one") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ProvenanceError(f"the studio signing key {PRIVATE_NAME} is not an Ed25519 key")
+    return key
+
+
+def encode_public(key: Ed25519PublicKey) -> str:
+    return base64.b64encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode("ascii")
+
+
+def decode_public(text: str) -> Ed25519PublicKey:
+    try:
+        raw = base64.b64decode(str(text).strip(), validate=True)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise ProvenanceError("a public key must be 32 bytes of Ed25519 key in base64 (as `ganstudio key` shows)") from None
+
+
+def public_key() -> str:
+    """This studio's public key, base64 of the 32 raw bytes."""
+    return encode_public(_private_key().public_key())
+
+
+def fingerprint(public: str) -> str:
+    """A short name for a key: the first 16 hex digits of the SHA-256 of its raw bytes."""
+    return sha256_hex(base64.b64decode(public))[:16]
+
+
+def sign(message: bytes) -> tuple[str, str]:
+    """(signature, public key), both base64, for `message` signed with the studio key."""
+    key = _private_key()
+    return base64.b64encode(key.sign(message)).decode("ascii"), encode_public(key.public_key())
+
+
+def signature_valid(message: bytes, signature: str, public: str) -> bool:
+    try:
+        decode_public(public).verify(base64.b64decode(str(signature), validate=True), message)
+        return True
+    except (InvalidSignature, ProvenanceError, binascii.Error, ValueError, TypeError):
+        return False
+
+
+def _trusted_path() -> Path:
+    return studio_home() / TRUSTED_NAME
+
+
+def trusted_keys() -> dict[str, str]:
+    """Trusted public keys (base64) to a name; this studio's own key is always among them."""
+    keys = {public_key(): "this studio"}
+    path = _trusted_path()
+    if path.exists():
+        try:
+            listed = json.loads(path.read_text(encoding="utf-8"))
+            keys.update({str(k["public_key"]): str(k.get("name", "")) for k in listed})
+        except (ValueError, TypeError, KeyError) as e:
+            raise ProvenanceError(f"{TRUSTED_NAME} in the studio data directory is malformed ({e}); fix or remove it") from None
+    return keys
+
+
+def trust(public: str, name: str = "") -> None:
+    """Add a public key (base64) to the trusted list."""
+    public = encode_public(decode_public(public))
+    with _lock:
+        path = _trusted_path()
+        listed = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+        if all(k.get("public_key") != public for k in listed):
+            listed.append({"public_key": public, "name": name})
+        path.write_text(json.dumps(listed, indent=2) + "\n", encoding="utf-8")
