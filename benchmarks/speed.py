@@ -1,0 +1,137 @@
+"""Inference speed, cold start and memory of the studio.
+
+In process: p50/p95 of each pipeline for the UI's typical request (64 digits; 16 sentences;
+8 bars rendered to MIDI and audio). Through HTTP: the same requests by gradio_client against
+`python app.py` started by this script on loopback, whose cold start (seconds from launch to
+the first successful request) is shown beside the time to merely import gradio and torch.
+Memory: the server's resident set idle with all models loaded, and after the requests.
+
+    python benchmarks/speed.py --repeats 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUESTS = {
+    "image: 64 digits": ("/generate_image", {"label": "any", "count": 64, "seed": 1}),
+    "text: 16 sentences": ("/generate_text", {"model": "coco", "count": 16, "seed": 1}),
+    "music: 8 bars, MIDI + audio": ("/generate_music", {"chords": "C G Am F", "bars": 8, "seed": 1}),
+}
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return times[len(times) // 2] * 1000, times[min(len(times) - 1, int(len(times) * 0.95))] * 1000
+
+
+def timed(fn, repeats: int, warmup: int = 3) -> tuple[float, float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return percentiles(out)
+
+
+def in_process(repeats: int) -> dict[str, tuple[float, float]]:
+    from ganstudio import ImagePipeline, MusicPipeline, TextPipeline
+
+    ck = ROOT / "checkpoints"
+    calls = {}
+    if (ck / "mnist-cdcgan").exists():
+        image = ImagePipeline.from_pretrained(ck / "mnist-cdcgan")
+        calls["image: 64 digits"] = lambda: image(label="any", count=64, seed=1).png_bytes()
+    if (ck / "coco-seqgan").exists():
+        text = TextPipeline.from_pretrained(ck / "coco-seqgan")
+        calls["text: 16 sentences"] = lambda: text(count=16, seed=1)
+    if (ck / "nottingham-midinet").exists():
+        music = MusicPipeline.from_pretrained(ck / "nottingham-midinet")
+        calls["music: 8 bars, MIDI + audio"] = lambda: music(chords="C G Am F", bars=8, seed=1)
+    return {name: timed(fn, repeats) for name, fn in calls.items()}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def import_floor() -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import gradio, torch"], check=True)
+    return time.perf_counter() - t
+
+
+def over_http(repeats: int) -> dict:
+    from gradio_client import Client
+
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    start = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                client.predict(count=1, api_name="/generate_image")
+                break
+            except Exception:
+                if time.perf_counter() - start > 120:
+                    raise
+                time.sleep(0.05)
+        cold = time.perf_counter() - start
+        endpoints = {e for e in client.view_api(print_info=False, return_format="dict")["named_endpoints"]}
+        idle = rss_mb(server.pid)
+        results, n_requests = {}, 0
+        for name, (api, kwargs) in REQUESTS.items():
+            if api in endpoints:
+                results[name] = timed(lambda: client.predict(**kwargs, api_name=api), repeats)
+                n_requests += repeats + 3
+        return {"cold_start_s": cold, "rss_idle_mb": idle, "rss_after_mb": rss_mb(server.pid), "requests": n_requests, "http": results}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="GAN Studio speed benchmark")
+    p.add_argument("--repeats", type=int, default=50)
+    args = p.parse_args()
+    import torch
+
+    print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, {torch.get_num_threads()} threads; python {sys.version.split()[0]}")
+    local = in_process(args.repeats)
+    floor = import_floor()
+    http = over_http(args.repeats)
+    print("\n| request | in process p50 / p95 (ms) | HTTP p50 / p95 (ms) | HTTP overhead at p50 (ms) |")
+    print("| --- | --- | --- | --- |")
+    for name, (p50, p95) in local.items():
+        h50, h95 = http["http"].get(name, (float("nan"),) * 2)
+        print(f"| {name} | {p50:.1f} / {p95:.1f} | {h50:.1f} / {h95:.1f} | {h50 - p50:.1f} |")
+    print(f"\ncold start to first request: {http['cold_start_s']:.2f} s; import gradio+torch alone: {floor:.2f} s; "
+          f"difference {http['cold_start_s'] - floor:.2f} s")
+    print(f"server memory (RSS): idle with models loaded {http['rss_idle_mb']:.0f} MB; after {http['requests']} requests {http['rss_after_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
