@@ -7,10 +7,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from . import image_tab, music_tab, text_tab
+from . import image_tab, music_tab, provenance_tab, text_tab
 
 CHECKPOINTS = Path(os.environ.get("GANSTUDIO_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
-TABS = [("Image", image_tab), ("Text", text_tab), ("Music", music_tab)]
+TABS = [("Image", image_tab), ("Text", text_tab), ("Music", music_tab), ("Provenance", provenance_tab)]
 
 
 def build_app(checkpoints: Path = CHECKPOINTS) -> gr.Blocks:

@@ -9,6 +9,7 @@ from pathlib import Path
 import gradio as gr
 
 from ganstudio.pipelines.image import ImagePipeline
+from ganstudio.provenance import export
 
 from .common import AI_LABEL, load_or_reason, unavailable, user_errors, write_output
 
@@ -19,26 +20,23 @@ def make_functions(pipe: ImagePipeline):
     """The tab's callbacks, plain functions that tests can call without a browser."""
 
     @user_errors
-    def generate_image(label: str = "any", count: float = 16, seed: float = 0, truncation: float = 2.0):
+    def generate_image(label: str = "any", count: float = 16, seed: float = 0, truncation: float = 2.0, mark: bool = True):
         result = pipe(label=label, count=count, seed=seed, truncation=truncation)
-        gallery = [(img, f"{AI_LABEL} · digit {y}") for img, y in zip(result.images, result.labels)]
-        grid = write_output(result.png_bytes(), f"digits-{result.metadata['parameters']['seed']}.png")
+        # Each sample as its own signed PNG (no C2PA: a dozen at 0.1 s each would be slow).
+        gallery = [(write_output(export(result, f"sample-{i}", c2pa=False).data, f"digit-{y}-{i}.png"), f"{AI_LABEL} · digit {y}")
+                   for i, y in enumerate(result.labels)]
+        signed = export(result, "grid-marked" if mark else "grid", "digits.png")
+        grid = write_output(signed.data, f"digits-{result.metadata['parameters']['seed']}.png")
         return gallery, grid, result.metadata
 
     @user_errors
     def latent_walk(label: str = "any", seed_a: float = 0, seed_b: float = 1, frames: float = 24, truncation: float = 2.0):
         result = pipe.walk(label=label, seed_a=seed_a, seed_b=seed_b, frames=frames, truncation=truncation)
         gif = write_output(result.gif_bytes(), "walk.gif")
-        strip = write_output(pipe_png(result), "walk-strip.png")
+        strip = write_output(export(result, "strip", "walk-strip.png").data, "walk-strip.png")
         return gif, strip, result.metadata
 
     return generate_image, latent_walk
-
-
-def pipe_png(result) -> bytes:
-    from ganstudio.pipelines.image import png_with_metadata
-
-    return png_with_metadata(result.strip, result.metadata)
 
 
 def render(checkpoints: Path) -> None:
@@ -56,13 +54,14 @@ def render(checkpoints: Path) -> None:
                 seed = gr.Number(0, label="Seed", info="0 to 4294967295")
                 dice = gr.Button("🎲 Random seed", size="sm")
             truncation = gr.Slider(0.1, 4.0, value=2.0, step=0.05, label="Truncation", info="lower: more typical digits; higher: more varied")
+            mark = gr.Checkbox(True, label="Visible \"AI-generated\" mark on the grid PNG", info="the label is in its signed metadata either way")
             go = gr.Button("Generate", variant="primary")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label=f"Samples ({AI_LABEL})", columns=8, height="auto", object_fit="contain")
-            grid = gr.File(label="Grid PNG (parameters in its metadata)")
+            grid = gr.File(label="Grid PNG (signed; parameters and provenance in its metadata)")
             meta = gr.JSON(label="Parameters and provenance")
     dice.click(lambda: random.randint(0, 2**32 - 1), None, seed, api_name=False)
-    go.click(generate_image, [label, count, seed, truncation], [gallery, grid, meta], api_name="generate_image")
+    go.click(generate_image, [label, count, seed, truncation, mark], [gallery, grid, meta], api_name="generate_image")
 
     gr.Markdown("### Latent walk\nMorph from one seed's sample to another's. With digit \"any\", the digit itself morphs too.")
     with gr.Row():

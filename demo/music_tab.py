@@ -10,6 +10,7 @@ import gradio as gr
 from ganstudio.chords import ACCEPTED
 from ganstudio.midi import GM_PROGRAMS
 from ganstudio.pipelines.music import KEYS, MAX_BARS, PRESETS, MusicPipeline
+from ganstudio.provenance import export
 
 from .common import AI_LABEL, load_or_reason, unavailable, user_errors, write_output
 
@@ -31,9 +32,9 @@ def make_functions(pipe: MusicPipeline):
         song = pipe(chords=chords, bars=bars, tempo=tempo, key=key, instrument=instrument,
                     creativity=creativity, seed=seed, primer=primer)
         stem = f"melody-seed{song.metadata['parameters']['seed']}"
-        roll = write_output(song.png_bytes(), f"{stem}.png")
-        audio = write_output(song.wav, f"{stem}.wav")
-        midi = write_output(song.midi, f"{stem}.mid")
+        roll = write_output(export(song, "piano-roll", f"{stem}.png").data, f"{stem}.png")
+        audio = write_output(export(song, "wav", f"{stem}.wav").data, f"{stem}.wav")
+        midi = write_output(export(song, "midi", f"{stem}.mid").data, f"{stem}.mid")
         return roll, audio, midi, song.metadata
 
     return generate_music

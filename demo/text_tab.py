@@ -8,6 +8,7 @@ from pathlib import Path
 import gradio as gr
 
 from ganstudio.pipelines.text import MAX_COUNT, TextPipeline
+from ganstudio.provenance import export
 
 from .common import AI_LABEL, load_or_reason, unavailable, user_errors, write_output
 
@@ -28,7 +29,7 @@ def make_functions(pipes: dict[str, TextPipeline]):
         # 0 (or empty) max_length means "as long as the model was trained for".
         result = pipe(prefix=prefix, count=count, max_length=max_length or None, temperature=temperature, top_k=top_k, seed=seed)
         table = [[i + 1, text, score] for i, (text, score) in enumerate(zip(result.samples, result.realness))]
-        path = write_output(result.txt_bytes(), f"{model}-seqgan-seed{result.metadata['parameters']['seed']}.txt")
+        path = write_output(export(result, "txt").data, f"{model}-seqgan-seed{result.metadata['parameters']['seed']}.txt")
         return table, path, result.metadata
 
     return generate_text
@@ -68,7 +69,7 @@ def render(checkpoints: Path) -> None:
         with gr.Column(scale=2):
             table = gr.Dataframe(headers=["#", f"Sample ({AI_LABEL})", "Realness"], datatype=["number", "str", "number"],
                                  label=f"Samples ({AI_LABEL})", wrap=True, interactive=False)
-            download = gr.File(label="Download .txt (provenance in its header)")
+            download = gr.File(label="Download .txt (signed provenance in its footer)")
             meta = gr.JSON(label="Parameters and provenance")
     dice.click(lambda: random.randint(0, 2**32 - 1), None, seed, api_name=False)
     go.click(generate_text, [model, prefix, count, max_length, temperature, top_k, seed], [table, download, meta], api_name="generate_text")

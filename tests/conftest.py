@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from pathlib import Path
@@ -32,6 +33,18 @@ def make_image_checkpoint(path: Path, seed: int = 0) -> Path:
               "labels": [str(i) for i in range(10)]}
     save_pretrained(path, config, prefixed("generator_ema", g.state_dict()), "# tiny test model\n")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _studio_home(tmp_path_factory):
+    """Signing keys and the ledger of a test run live in a temporary GANSTUDIO_HOME, never the user's."""
+    before = os.environ.get("GANSTUDIO_HOME")
+    os.environ["GANSTUDIO_HOME"] = str(tmp_path_factory.mktemp("ganstudio-home"))
+    yield
+    if before is None:
+        os.environ.pop("GANSTUDIO_HOME", None)
+    else:
+        os.environ["GANSTUDIO_HOME"] = before
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from PIL import Image, PngImagePlugin
 
-from ..models.dcgan import Generator
+from ..errors import InvalidParameterError
+from ..models.dcgan import Discriminator, Generator
 from ..validation import check_choice, check_float, check_int, check_seed
 from .base import Pipeline, seeded_generator
 
@@ -108,6 +109,8 @@ class ImagePipeline(Pipeline):
         prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
         self.generator = self.load_module(gen, tensors, prefix)
         self.z_dim = gen.z_dim
+        has_d = any(k.startswith("discriminator.") for k in tensors)
+        self.discriminator = self.load_module(Discriminator(**config["args"]["discriminator"]), tensors, "discriminator") if has_d else None
 
     def _label_indices(self, label: str, count: int) -> torch.Tensor:
         if label == "any":
@@ -137,6 +140,23 @@ class ImagePipeline(Pipeline):
             "parameters": {"label": label, "count": count, "seed": seed, "truncation": truncation},
         }
         return ImageResult(images, y.tolist(), make_grid(images), metadata)
+
+    @torch.inference_mode()
+    def discriminator_scores(self, image: Image.Image) -> dict[str, float]:
+        """The discriminator's raw score of `image` as each digit class (hinge loss: above 0
+        leans "real", below 0 "generated"). Other sizes are turned grey and resized to 28x28.
+
+        A score says how much the image resembles what the discriminator saw as real at the
+        end of training; it is not a detector of AI-generated images.
+        """
+        if self.discriminator is None:
+            raise InvalidParameterError(f"the checkpoint {self.name} holds no discriminator, so it cannot score images")
+        gray = image.convert("L")
+        if gray.size != (28, 28):
+            gray = gray.resize((28, 28), Image.LANCZOS)
+        x = torch.from_numpy(np.asarray(gray, dtype=np.float32) / 127.5 - 1.0)[None, None].repeat(len(self.labels), 1, 1, 1)
+        scores = self.discriminator(x.to(self.device), torch.arange(len(self.labels), device=self.device)).float().cpu().tolist()
+        return dict(zip(self.labels, scores))
 
     def walk(
         self,

@@ -6,7 +6,7 @@ recorded pipeline again can rebuild exactly that file:
     image        grid-marked (the grid with its visible mark), grid, sample-<i>
     image_walk   strip
     music        midi, wav, piano-roll
-    text         txt
+    text         txt (header and samples), lines (one sample a line)
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .label import with_ai_mark
 from .sign import Signed, sign_and_embed
 
 ARTEFACTS = {"image": ("grid-marked", "grid", "sample-<i>"), "image_walk": ("strip",),
-             "music": ("midi", "wav", "piano-roll"), "text": ("txt",)}
+             "music": ("midi", "wav", "piano-roll"), "text": ("txt", "lines")}
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -46,6 +46,8 @@ def artefact_bytes(result: Any, artefact: str) -> bytes:
         return {"midi": lambda: result.midi, "wav": lambda: result.wav, "piano-roll": result.png_bytes}[artefact]()
     elif isinstance(result, TextResult) and artefact == "txt":
         return result.txt_bytes()
+    elif isinstance(result, TextResult) and artefact == "lines":
+        return "".join(s + "\n" for s in result.samples).encode("utf-8")
     raise ProvenanceError(f"{type(result).__name__} has no output {artefact!r}")
 
 
@@ -54,12 +56,12 @@ def _sample_index(artefact: str, count: int) -> int | None:
     return int(match.group(1)) if match and int(match.group(1)) < count else None
 
 
-def export(result: Any, artefact: str, title: str = "output") -> Signed:
+def export(result: Any, artefact: str, title: str = "output", c2pa: bool = True) -> Signed:
     """The artefact of `result`, signed, labelled and recorded in the ledger.
 
         >>> grid_png = export(pipe(label="3", seed=1), "grid-marked").data
     """
-    return sign_and_embed(artefact_bytes(result, artefact), result.metadata, artefact, title)
+    return sign_and_embed(artefact_bytes(result, artefact), result.metadata, artefact, title, c2pa)
 
 
 @dataclass

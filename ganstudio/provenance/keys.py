@@ -24,11 +24,14 @@ from .home import studio_home
 PRIVATE_NAME = "signing-key.pem"
 TRUSTED_NAME = "trusted-keys.json"
 _lock = threading.Lock()
+_loaded: dict[Path, Ed25519PrivateKey] = {}
 
 
 def _private_key() -> Ed25519PrivateKey:
     path = studio_home() / PRIVATE_NAME
     with _lock:
+        if path in _loaded and path.exists():
+            return _loaded[path]
         if not path.exists():
             key = Ed25519PrivateKey.generate()
             pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
@@ -41,6 +44,7 @@ def _private_key() -> Ed25519PrivateKey:
             raise ProvenanceError(f"the studio signing key {PRIVATE_NAME} in the data directory is unreadable ({e}); move it away to make a new one") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise ProvenanceError(f"the studio signing key {PRIVATE_NAME} is not an Ed25519 key")
+    _loaded[path] = key
     return key
 
 

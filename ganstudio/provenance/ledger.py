@@ -46,27 +46,30 @@ def _write_head(count: int, last: str) -> None:
     (studio_home() / HEAD_NAME).write_text(json.dumps({**head, "signature": signature, "public_key": key}) + "\n", encoding="utf-8")
 
 
-def _last_hash(lines: list[str]) -> str:
-    """The chain goes on from the last record's hash (from its text, if it is unreadable)."""
+def _tail(f) -> tuple[int, str]:
+    """(number of records, hash to chain on) from the end of the open ledger file."""
+    size = f.seek(0, 2)
+    f.seek(max(0, size - (1 << 16)))
+    lines = [line for line in f.read().splitlines() if line.strip()]
     if not lines:
-        return GENESIS
+        return 0, GENESIS
     try:
-        return str(json.loads(lines[-1])["hash"])
-    except (ValueError, KeyError, TypeError):
-        return sha256_hex(lines[-1].encode("utf-8"))
+        last = json.loads(lines[-1])
+        return int(last["seq"]) + 1, str(last["hash"])
+    except (ValueError, KeyError, TypeError):  # a damaged last record: count from the start
+        f.seek(0)
+        count = sum(1 for line in f.read().splitlines() if line.strip())
+        return count, sha256_hex(lines[-1].encode("utf-8"))
 
 
 def append(manifest: dict[str, Any]) -> dict[str, Any]:
     """Add a record for one signed output; returns the record."""
-    path = ledger_path()
-    with _lock, open(path, "a+", encoding="utf-8") as f:
+    with _lock, open(ledger_path(), "a+", encoding="utf-8") as f:
         if fcntl:
             fcntl.flock(f, fcntl.LOCK_EX)
-        f.seek(0)
-        lines = [line for line in f.read().splitlines() if line.strip()]
-        prev = _last_hash(lines)
+        count, prev = _tail(f)
         record = {
-            "seq": len(lines),
+            "seq": count,
             "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "content_id": manifest["content_id"],
             "content_sha256": manifest["content_sha256"],
@@ -78,7 +81,7 @@ def append(manifest: dict[str, Any]) -> dict[str, Any]:
         record["hash"] = record_hash(record)
         f.write(json.dumps(record, sort_keys=True) + "\n")
         f.flush()
-        _write_head(len(lines) + 1, record["hash"])
+        _write_head(count + 1, record["hash"])
     return record
 
 

@@ -37,5 +37,17 @@ def sniff(data: bytes) -> str:
     return "text"
 
 
+def read_limited(path) -> bytes:
+    """A file's bytes, refusing (ProvenanceError) one too large or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_UPLOAD_BYTES + 1)
+    except OSError as e:
+        raise ProvenanceError(f"cannot read {e.filename or path}: {e.strerror or e}") from None
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ProvenanceError(f"the file is larger than {MAX_UPLOAD_BYTES >> 20} MB; files that large are not checked")
+    return data
+
+
 def module(fmt: str) -> ModuleType:
     return FORMATS[fmt]

@@ -1,0 +1,111 @@
+"""The Provenance tab: check an uploaded file's signature, see its manifest, regenerate it,
+and ask the image discriminator how real it looks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ganstudio.errors import InvalidParameterError
+from ganstudio.pipelines.image import ImagePipeline
+from ganstudio.provenance import ProvenanceError, fingerprint, public_key, regenerate, verify_bytes
+from ganstudio.provenance.formats import read_limited, sniff
+from ganstudio.provenance.formats.png import load_image
+
+from .common import load_or_reason, user_errors
+
+ICONS = {"trusted": "✅", "unknown_key": "⚠️", "altered": "❌", "no_provenance": "❔"}
+SCORE_HELP = (
+    "**What this score can and cannot tell.** The discriminator was trained only to tell MNIST digits from "
+    "this studio's generated digits. Its score is a raw hinge-loss output: above 0 leans *looks like the real "
+    "training digits*, below 0 leans *looks like a generated one*; shown for the digit class it scores highest. "
+    "At the end of training the generator had learnt to fool it, so real and generated digits get overlapping "
+    "scores. The score therefore says how typical of handwritten MNIST digits this image looks to one network. "
+    "It **cannot** tell whether a person or a model made an image, it means nothing for images unlike MNIST "
+    "(anything else is squeezed to 28×28 grey), and a high score is no proof of authenticity. For provenance, "
+    "use the signature check above."
+)
+
+
+def flatten(value: Any, prefix: str = "") -> list[list[str]]:
+    """A nested manifest as (field, value) rows: model.name, generation.parameters.seed, ..."""
+    if isinstance(value, dict):
+        return [row for k, v in value.items() for row in flatten(v, f"{prefix}{k}.")]
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return [[prefix.rstrip("."), text]]
+
+
+def _read(file: str | None, sidecar: str | None) -> tuple[bytes, bytes | None]:
+    if not file:
+        raise ProvenanceError("upload a PNG, WAV, MIDI or text file first")
+    return read_limited(file), (read_limited(sidecar) if sidecar else None)
+
+
+def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None):
+    """The tab's callbacks, plain functions that tests can call without a browser."""
+
+    @user_errors
+    def verify(file: str | None = None, sidecar: str | None = None):
+        result = verify_bytes(*_read(file, sidecar))
+        verdict = f"### {ICONS[result.status]} {result.headline}\n{result.detail}\n\n*{result.c2pa}*"
+        return verdict, flatten(result.manifest or {}), result.ledger, result.to_dict()
+
+    @user_errors
+    def regenerate_file(file: str | None = None, sidecar: str | None = None) -> str:
+        result = verify_bytes(*_read(file, sidecar))
+        if result.manifest is None:
+            return "Nothing to regenerate: the file carries no manifest."
+        outcome = regenerate(result.manifest, checkpoints)
+        caveat = "" if result.status == "trusted" else f"\n\n(The file's own verdict is *{result.headline.lower()}*; the manifest was run as recorded.)"
+        return f"**{'Identical' if outcome.identical else 'Not identical'}.** {outcome.message}.{caveat}"
+
+    @user_errors
+    def discriminator_score(file: str | None = None) -> str:
+        data, _ = _read(file, None)
+        if sniff(data) != "png":
+            return "Scores are available for images (PNG) only: the text and melody discriminators are not wired to uploads yet."
+        if image_pipe is None or image_pipe.discriminator is None:
+            return "The image model with its discriminator is not installed, so there is nothing to score with."
+        scores = image_pipe.discriminator_scores(load_image(data))
+        label, best = max(scores.items(), key=lambda kv: kv[1])
+        metrics = image_pipe.config.get("metrics", {})
+        ref = (f" At the end of training its average was {metrics['d_real']:+.2f} on real digits and "
+               f"{metrics['d_fake']:+.2f} on generated ones." if {"d_real", "d_fake"} <= set(metrics) else "")
+        return f"**{best:+.2f}** (as a {label}; leaning {'real' if best > 0 else 'generated'}).{ref}\n\n{SCORE_HELP}"
+
+    return verify, regenerate_file, discriminator_score
+
+
+def render(checkpoints: Path) -> None:
+    image_pipe, _ = load_or_reason(ImagePipeline, checkpoints / "mnist-cdcgan")
+    verify, regenerate_file, discriminator_score = make_functions(checkpoints, image_pipe)
+    try:
+        key = public_key()
+        key_line = f"This studio's public key: `{key}` (fingerprint `{fingerprint(key)}`)."
+    except (ProvenanceError, InvalidParameterError) as e:
+        key_line = f"This studio has no usable signing key: {e}"
+    gr.Markdown(
+        "Check a file made here: a PNG, WAV, MIDI, or text file (with its `.provenance.json` if the text lost its footer). "
+        "Every output is signed with this studio's key; the verdict says whether it is signed by this studio, by an "
+        f"unknown key, altered since signing, or carries no provenance. {key_line}"
+    )
+    with gr.Row():
+        with gr.Column(scale=1):
+            file = gr.File(label="File to check", file_types=[".png", ".wav", ".mid", ".midi", ".txt"], type="filepath")
+            sidecar = gr.File(label="Sidecar .provenance.json (optional, for text)", file_types=[".json"], type="filepath")
+            check = gr.Button("Verify", variant="primary")
+            again = gr.Button("Regenerate and compare")
+            score = gr.Button("How real does the discriminator think it is?")
+        with gr.Column(scale=2):
+            verdict = gr.Markdown()
+            ledger = gr.Textbox(label="Ledger", interactive=False)
+            table = gr.Dataframe(headers=["Field", "Value"], datatype=["str", "str"], label="Manifest", wrap=True, interactive=False)
+            details = gr.JSON(label="Verification (as the API returns it)")
+            regenerated = gr.Markdown()
+            scored = gr.Markdown()
+    check.click(verify, [file, sidecar], [verdict, table, ledger, details], api_name="verify")
+    again.click(regenerate_file, [file, sidecar], regenerated, api_name="regenerate")
+    score.click(discriminator_score, file, scored, api_name="discriminator_score")
