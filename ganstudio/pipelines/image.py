@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from PIL import Image, PngImagePlugin
 
+from ..batching import BlockBatcher
 from ..errors import InvalidParameterError
 from ..models.dcgan import Discriminator, Generator
 from ..validation import check_choice, check_float, check_int, check_seed
@@ -109,6 +110,7 @@ class ImagePipeline(Pipeline):
         prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
         self.generator = self.load_module(gen, tensors, prefix)
         self.z_dim = gen.z_dim
+        self._batcher = BlockBatcher(self._forward, block=MAX_COUNT)
         has_d = any(k.startswith("discriminator.") for k in tensors)
         self.discriminator = self.load_module(Discriminator(**config["args"]["discriminator"]), tensors, "discriminator") if has_d else None
 
@@ -118,8 +120,18 @@ class ImagePipeline(Pipeline):
         return torch.full((count,), self.labels.index(label))
 
     @torch.inference_mode()
+    def _forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.generator(z.to(self.device), y.to(self.device)).cpu()
+
     def _generate(self, z: torch.Tensor, y: torch.Tensor) -> list[Image.Image]:
-        return to_pil(self.generator(z.to(self.device), y.to(self.device)))
+        """Samples for latents z and labels y (indices, or class weights for a walk).
+
+        Labels travel as class weights (one-hot for a plain label, exact in the conditional
+        norm) so that every request, plain or walk, can share a pass of the batcher.
+        """
+        if not y.dtype.is_floating_point:
+            y = torch.nn.functional.one_hot(y, len(self.labels)).float()
+        return to_pil(self._batcher(z, y))
 
     def __call__(self, label: str = "any", count: int = 16, seed: int = 0, truncation: float = 2.0) -> ImageResult:
         """Draw `count` digits of class `label` ("0"-"9", or "any" for 0,1,...,9 in turn).
