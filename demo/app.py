@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from argparse import Namespace
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -21,3 +24,25 @@ def build_app(checkpoints: Path = CHECKPOINTS) -> gr.Blocks:
             with gr.Tab(name):
                 module.render(Path(checkpoints))
     return demo
+
+
+MAX_UPLOAD = "5mb"  # primers, files to verify: all small; a cap keeps uploads from filling the disk
+
+
+def launch_options(args: Namespace) -> dict[str, Any]:
+    """Blocks.launch keyword arguments for the command line of app.py."""
+    auth = None
+    if args.auth:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            raise SystemExit("--auth must be USER:PASSWORD")
+        auth = (user, password)
+    return {
+        "server_name": args.host,
+        "server_port": args.port,
+        "share": args.share,
+        "auth": auth,
+        "max_file_size": MAX_UPLOAD,
+        # MCP needs the optional `mcp` package (pip install "gradio[mcp]").
+        "mcp_server": not args.no_mcp and importlib.util.find_spec("mcp") is not None,
+    }
