@@ -148,10 +148,9 @@ class EMA:
     @torch.no_grad()
     def update(self, module: nn.Module) -> None:
         src = unwrap(module)
-        for e, p in zip(self.module.parameters(), src.parameters()):
-            e.lerp_(p.detach(), 1 - self.decay)
-        for e, b in zip(self.module.buffers(), src.buffers()):
-            e.copy_(b)
+        # One fused kernel per group of tensors rather than one per tensor.
+        torch._foreach_lerp_(list(self.module.parameters()), [p.detach() for p in src.parameters()], 1 - self.decay)
+        torch._foreach_copy_(list(self.module.buffers()), list(src.buffers()))
 
 
 class Run:
