@@ -48,19 +48,32 @@ def _sentence_score(hyp: Sequence[str], max_count, closest: int, order: int) -> 
     return bp * math.exp(math.fsum(lg / order for lg in logs))
 
 
+class References:
+    """A reference set counted once: each n-gram's largest count in any reference, and the lengths."""
+
+    def __init__(self, references: Sequence[Sequence[str]], max_order: int = 5):
+        self.max_order = max_order
+        self.best: dict[tuple, int] = {}
+        for ref in references:
+            for n in range(1, max_order + 1):
+                for g, c in _ngrams(ref, n).items():
+                    if c > self.best.get(g, 0):
+                        self.best[g] = c
+        self.lengths = Counter(len(r) for r in references)
+
+    def bleu(self, hypotheses: Sequence[Sequence[str]], order: int) -> float:
+        """Mean sentence BLEU-`order` of `hypotheses` against all the references."""
+        if not hypotheses:
+            raise ValueError("no hypotheses")
+        if order > self.max_order:
+            raise ValueError(f"counted up to {self.max_order}-grams, asked for BLEU-{order}")
+        get = lambda g, c: self.best.get(g, 0)  # noqa: E731
+        return sum(_sentence_score(h, get, _closest(self.lengths, len(h)), order) for h in hypotheses) / len(hypotheses)
+
+
 def bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]], order: int) -> float:
     """Mean sentence BLEU-`order` of `hypotheses` against all of `references`."""
-    if not hypotheses:
-        raise ValueError("no hypotheses")
-    best: dict[tuple, int] = {}
-    for ref in references:
-        for n in range(1, order + 1):
-            for g, c in _ngrams(ref, n).items():
-                if c > best.get(g, 0):
-                    best[g] = c
-    lengths = Counter(len(r) for r in references)
-    get = lambda g, c: best.get(g, 0)  # noqa: E731
-    return sum(_sentence_score(h, get, _closest(lengths, len(h)), order) for h in hypotheses) / len(hypotheses)
+    return References(references, order).bleu(hypotheses, order)
 
 
 def self_bleu(samples: Sequence[Sequence[str]], order: int) -> float:

@@ -99,7 +99,7 @@ def test_policy_gradient_step_moves_the_generator_and_follow_applies_the_delay()
     rollout_net = Generator(vocab_size=9, emb_dim=4, hidden_dim=4, seq_len=5)
     d = Discriminator(vocab_size=9, seq_len=5, emb_dim=4)
     before = [p.detach().clone() for p in g.parameters()]
-    args = type("A", (), {"batch_size": 4, "rollouts": 3, "reward_chunk": 100, "grad_clip": 5.0})()
+    args = type("A", (), {"batch_size": 8, "pg_batch_size": 4, "rollouts": 3, "reward_chunk": 100, "grad_clip": 5.0})()
     ctx = trainer.Context(device=torch.device("cpu"), amp=False)
     loss, reward = trainer.policy_gradient_step(g, torch.optim.Adam(g.parameters(), lr=0.01), rollout_net, d, args, ctx)
     assert np.isfinite(loss) and 0 < reward < 1
@@ -145,7 +145,7 @@ def test_training_writes_a_loadable_checkpoint_with_both_generators(checkpoints)
     assert config["family"] == "seqgan" and config["vocabulary"]["kind"] == "word"
     assert config["schedule"]["rollouts"] == 2 and config["dataset"]["test"]["lines"] == 3
     assert {"test_nll", "test_nll_mle", "bleu2_seqgan", "self_bleu4_mle"} <= set(config["metrics"])
-    assert "python -m training text" in (checkpoints / "coco-seqgan" / "README.md").read_text()
+    assert "python -m training text --data" in (checkpoints / "coco-seqgan" / "README.md").read_text()
     rows = list(csv.DictReader((checkpoints.parent / "run-coco" / "metrics.csv").open()))
     assert [r["phase"] for r in rows] == ["mle", "mle", "d_pretrain", "adversarial", "adversarial"]
     assert float(rows[-1]["reward"]) > 0

@@ -65,6 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--d-l2", type=float, default=0.2)
     p.add_argument("--negatives", type=int, default=10_000, help="fresh negatives per discriminator round")
     p.add_argument("--g-steps", type=int, default=1, help="policy-gradient steps per adversarial epoch")
+    p.add_argument("--pg-batch-size", type=int, default=0, help="sequences per policy-gradient step (default: --batch-size)")
     p.add_argument("--rollouts", type=int, default=16)
     p.add_argument("--rollout-delay", type=float, default=0.8, help="rollout net <- delay * rollout + (1 - delay) * generator")
     p.add_argument("--reward-chunk", type=int, default=8192, help="rollout sequences scored per discriminator call")
@@ -142,8 +143,12 @@ def sample_many(g: Generator, n: int, chunk: int = 5000) -> torch.Tensor:
 
 
 def d_round(d: Discriminator, opt, g: Generator, real: torch.Tensor, epochs: int, args, ctx: Context, unit: int) -> tuple[float, float]:
-    """Train D for `epochs` epochs on the real sequences and as many fresh negatives."""
-    fake = sample_many(g, min(args.negatives, len(real)) if args.negatives else len(real))
+    """Train D for `epochs` epochs on fresh negatives and as many real sequences (a fresh subset
+    when there are more real ones; with the defaults, all 10,000 of the oracle's)."""
+    n = min(args.negatives, len(real)) if args.negatives else len(real)
+    if n < len(real):
+        real = real[torch.randperm(len(real))[:n]]
+    fake = sample_many(g, n)
     x = torch.cat([real, fake])
     y = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).long()
     d.train()
@@ -176,7 +181,7 @@ def rewards(rollout_net: Generator, d: Discriminator, seqs: torch.Tensor, n_roll
 def policy_gradient_step(g: Generator, opt, rollout_net: Generator, d: Discriminator, args, ctx: Context) -> tuple[float, float]:
     """One REINFORCE step: loss = -sum_t log G(y_t | y_<t) * Q(y_<t, y_t), as the authors (summed)."""
     g.eval()
-    seqs = g.sample(args.batch_size)
+    seqs = g.sample(args.pg_batch_size or args.batch_size)
     r = rewards(rollout_net, d, seqs, args.rollouts, args.reward_chunk)
     g.train()
     with ctx.autocast():
@@ -341,18 +346,21 @@ def train(args: argparse.Namespace) -> None:
     teardown(ctx)
 
 
-def training_command() -> str:
-    argv = sys.argv[1:]
-    if "text" in argv:
-        argv = argv[argv.index("text") + 1 :]
-    return "python -m training text " + shlex.join(argv)
+def training_command(argv: list[str] | None = None) -> str:
+    if argv is None:
+        argv = sys.argv[1:]
+        if "text" in argv:
+            argv = argv[argv.index("text") + 1 :]
+    # --resume changes where a run starts, not what it computes: the command without it
+    # reproduces the checkpoint (the config records that the run was resumed).
+    return "python -m training text " + shlex.join(a for a in argv if a != "--resume")
 
 
 def save_checkpoint(args, data: Data, g, twin, d, g_args, d_args, metrics, seconds, ctx, units_done) -> None:
     name = Path(args.out).name
     schedule = {k: getattr(args, k) for k in (
         "epochs", "batch_size", "lr", "seed", "mle_epochs", "grad_clip", "d_pretrain_rounds", "d_pretrain_epochs",
-        "d_rounds", "d_epochs", "d_batch_size", "d_lr", "d_l2", "negatives", "g_steps", "rollouts", "rollout_delay", "twin_every")}
+        "d_rounds", "d_epochs", "d_batch_size", "d_lr", "d_l2", "negatives", "g_steps", "pg_batch_size", "rollouts", "rollout_delay", "twin_every")}
     device = torch.cuda.get_device_name(ctx.device) if ctx.device.type == "cuda" else "cpu"
     config = {
         "name": name,
@@ -362,11 +370,14 @@ def save_checkpoint(args, data: Data, g, twin, d, g_args, d_args, metrics, secon
         "vocabulary": None if data.vocab is None else {"kind": data.kind, "tokens": data.vocab.tokens},
         "dataset": {"kind": data.kind, **data.source},
         "schedule": schedule,
-        "training": {"device": device, "seconds": round(seconds, 1), "command": training_command(),
+        "training": {"device": device, "seconds": round(seconds, 1), "command": training_command(getattr(args, "argv", None)), "resumed": bool(args.resume),
                      "done": dict(zip(("mle_epochs", "d_pretrain_rounds", "adversarial_epochs"), units_done))},
         "metrics": metrics,
     }
-    tensors = {**prefixed("generator", g.state_dict()), **prefixed("mle_generator", twin.state_dict()), **prefixed("discriminator", d.state_dict())}
+    # The discriminator is stored in bf16 (it only scores samples; its highway layer alone is
+    # 1720 x 1720 x 2), which keeps the checkpoint under 25 MB; the generators stay float32.
+    d_state = {k: v.to(torch.bfloat16) for k, v in d.state_dict().items()}
+    tensors = {**prefixed("generator", g.state_dict()), **prefixed("mle_generator", twin.state_dict()), **prefixed("discriminator", d_state)}
     samples = data.decode(sample_many(g, 6))
     save_pretrained(args.out, config, tensors, model_card(name, data, config, config["training"]["command"], metrics, samples))
 
@@ -374,7 +385,9 @@ def save_checkpoint(args, data: Data, g, twin, d, g_args, d_args, metrics, secon
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training text", description=__doc__.splitlines()[0])
     add_arguments(parser)
-    train(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    args.argv = argv
+    train(args)
 
 
 if __name__ == "__main__":
