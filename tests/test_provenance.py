@@ -410,3 +410,24 @@ def test_discriminator_scores(checkpoints):
     scores = pipe.discriminator_scores(Image.new("RGB", (56, 40), "white"))  # other sizes and modes are converted
     assert list(scores) == [str(i) for i in range(10)] and all(isinstance(s, float) for s in scores.values())
     assert scores != pipe.discriminator_scores(Image.new("L", (28, 28), 0))
+
+
+def test_verify_and_regenerate_endpoints_over_http(client, tmp_path):
+    from gradio_client import handle_file
+
+    from .conftest import SHIPPED
+
+    shipped = ImagePipeline.from_pretrained(SHIPPED / "mnist-cdcgan", device="cpu")
+    png = tmp_path / "digits.png"
+    png.write_bytes(export(shipped(label="8", count=2, seed=11), "grid-marked").data)
+    verdict, table, ledger, details = client.predict(handle_file(str(png)), None, api_name="/verify")
+    assert details["status"] == "trusted" and details["manifest"]["generation"]["parameters"]["seed"] == 11
+    assert "Signed by this studio" in verdict and ledger.startswith("known")
+    assert "Identical" in client.predict(handle_file(str(png)), None, api_name="/regenerate")
+    png.write_bytes(png_edit(png.read_bytes()))
+    assert client.predict(handle_file(str(png)), None, api_name="/verify")[3]["status"] == "altered"
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    with pytest.raises(Exception, match="not a readable image|truncated"):
+        client.predict(handle_file(str(junk)), None, api_name="/verify")
+    assert client.predict(handle_file(str(png)), None, api_name="/verify")[3]["status"] == "altered"  # still serving
