@@ -323,6 +323,13 @@ def test_regenerate_refuses_manifests_it_cannot_run(results, checkpoints):
     assert not other.identical and "SHA-256 differs" in other.message
 
 
+def test_the_private_key_is_owner_only_and_never_returned(home):
+    key = public_key()
+    assert (home / "signing-key.pem").stat().st_mode & 0o777 == 0o600
+    assert "PRIVATE" not in key and len(key) == 44  # base64 of the 32 public bytes
+    assert public_key() == key  # made once, then kept
+
+
 def test_keys_never_live_in_the_source_tree(monkeypatch):
     from ganstudio.provenance.home import SOURCE_TREE
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import datetime
 import io
 import json
-import os
 import threading
 
 from .errors import ProvenanceError
-from .home import studio_home
+from .home import studio_home, write_private_once
 
 SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 MEDIA = {"png": "image/png", "wav": "audio/wav"}
@@ -38,12 +37,6 @@ def available() -> bool:
     return _library() is not None
 
 
-def _write_private(path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-
-
 def _certificates() -> tuple[bytes, bytes]:
     """(certificate chain PEM, signing key PEM), made on first use."""
     from cryptography import x509
@@ -52,9 +45,9 @@ def _certificates() -> tuple[bytes, bytes]:
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     folder = studio_home() / "c2pa"
-    chain_path, key_path = folder / "chain.pem", folder / "signer-key.pem"
+    path = folder / "signer.pem"  # the signing key, then its certificate and the CA's: one file, written at once
     with _lock:
-        if not (chain_path.exists() and key_path.exists()):
+        if not path.exists():
             folder.mkdir(mode=0o700, exist_ok=True)
             now = datetime.datetime.now(datetime.timezone.utc)
 
@@ -79,9 +72,13 @@ def _certificates() -> tuple[bytes, bytes]:
             ca = cert(name("GAN Studio local CA"), ca_key, name("GAN Studio local CA"), ca_key, True)
             leaf = cert(name("GAN Studio signer"), signer_key, ca.subject, ca_key, False)
             pem = serialization.Encoding.PEM
-            chain_path.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
-            _write_private(key_path, signer_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        return chain_path.read_bytes(), key_path.read_bytes()
+            key_pem = signer_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            write_private_once(path, key_pem + leaf.public_bytes(pem) + ca.public_bytes(pem))
+        text = path.read_bytes()
+    at = text.find(b"-----BEGIN CERTIFICATE-----")
+    if at <= 0:
+        raise ProvenanceError("c2pa/signer.pem in the studio data directory is damaged; remove it to make a new one")
+    return text[at:], text[:at]
 
 
 def add_manifest(data: bytes, fmt: str, envelope: str, title: str) -> bytes:

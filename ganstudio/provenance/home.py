@@ -36,3 +36,18 @@ def studio_home() -> Path:
     except OSError as e:
         raise ProvenanceError(f"cannot create the studio data directory (set GANSTUDIO_HOME): {e.strerror or e}") from None
     return home
+
+
+def write_private_once(path: Path, data: bytes) -> None:
+    """Create `path` (owner-only) holding `data`, all at once; if another process made it
+    first, theirs is kept."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)

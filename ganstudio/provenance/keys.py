@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import threading
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .canonical import sha256_hex
 from .errors import ProvenanceError
-from .home import studio_home
+from .home import studio_home, write_private_once
 
 PRIVATE_NAME = "signing-key.pem"
 TRUSTED_NAME = "trusted-keys.json"
@@ -34,10 +33,7 @@ def _private_key() -> Ed25519PrivateKey:
             return _loaded[path]
         if not path.exists():
             key = Ed25519PrivateKey.generate()
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(pem)
+            write_private_once(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except (ValueError, TypeError) as e:
