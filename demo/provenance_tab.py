@@ -11,13 +11,24 @@ import gradio as gr
 
 from ganstudio.errors import InvalidParameterError
 from ganstudio.pipelines.image import ImagePipeline
+from ganstudio.pipelines.text import TextPipeline
 from ganstudio.provenance import ProvenanceError, fingerprint, public_key, regenerate, verify_bytes
 from ganstudio.provenance.formats import read_limited, sniff
 from ganstudio.provenance.formats.png import load_image
+from ganstudio.provenance.formats.text import body_text
 
 from .common import load_or_reason, user_errors
 
+TEXT_MODELS = ("coco-seqgan", "poems-seqgan")
 ICONS = {"trusted": "✅", "unknown_key": "⚠️", "altered": "❌", "no_provenance": "❔"}
+TEXT_SCORE_HELP = (
+    "**What this score can and cannot tell.** It is the text discriminator's probability that a sentence is "
+    "from the training text rather than from the generator. It was trained against one generator on one corpus "
+    "(captions or quatrains); it judges short sentences in that corpus's vocabulary only. It cannot tell "
+    "whether a person or a model wrote the text, and a high value is no proof of authenticity. For provenance, "
+    "use the signature check above."
+)
+MAX_SCORED_LINES = 32
 SCORE_HELP = (
     "**What this score can and cannot tell.** The discriminator was trained only to tell MNIST digits from "
     "this studio's generated digits. Its score is a raw hinge-loss output: above 0 leans *looks like the real "
@@ -44,7 +55,33 @@ def _read(file: str | None, sidecar: str | None) -> tuple[bytes, bytes | None]:
     return read_limited(file), (read_limited(sidecar) if sidecar else None)
 
 
-def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None):
+def _score_image(image_pipe: ImagePipeline | None, data: bytes) -> str:
+    if image_pipe is None or image_pipe.discriminator is None:
+        return "The image model with its discriminator is not installed, so there is nothing to score with."
+    scores = image_pipe.discriminator_scores(load_image(data))
+    label, best = max(scores.items(), key=lambda kv: kv[1])
+    metrics = image_pipe.config.get("metrics", {})
+    ref = (f" At the end of training its average was {metrics['d_real']:+.2f} on real digits and "
+           f"{metrics['d_fake']:+.2f} on generated ones." if {"d_real", "d_fake"} <= set(metrics) else "")
+    return f"**{best:+.2f}** (as a {label}; leaning {'real' if best > 0 else 'generated'}).{ref}\n\n{SCORE_HELP}"
+
+
+def _score_text(text_pipes: dict[str, TextPipeline], data: bytes) -> str:
+    lines = [line for line in body_text(data).split("\n") if line.strip() and not line.startswith("#")][:MAX_SCORED_LINES]
+    if not lines:
+        return "The text has no lines to score."
+    for name, pipe in text_pipes.items():
+        try:
+            scores = [pipe.realness_of(line) for line in lines]
+        except InvalidParameterError:
+            continue  # this model does not know some of the words; try the next
+        rows = "\n".join(f"| {score:.2f} | {line.replace('|', '/')} |" for line, score in zip(lines, scores))
+        return f"Scored by the {name} discriminator (P(real), 0-1):\n\n| P(real) | Line |\n|---|---|\n{rows}\n\n{TEXT_SCORE_HELP}"
+    installed = ", ".join(text_pipes) or "none installed"
+    return f"No installed text model knows every word of this text (models: {installed}), so it cannot be scored."
+
+
+def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None = None, text_pipes: dict[str, TextPipeline] | None = None):
     """The tab's callbacks, plain functions that tests can call without a browser."""
 
     @user_errors
@@ -65,23 +102,20 @@ def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None):
     @user_errors
     def discriminator_score(file: str | None = None) -> str:
         data, _ = _read(file, None)
-        if sniff(data) != "png":
-            return "Scores are available for images (PNG) only: the text and melody discriminators are not wired to uploads yet."
-        if image_pipe is None or image_pipe.discriminator is None:
-            return "The image model with its discriminator is not installed, so there is nothing to score with."
-        scores = image_pipe.discriminator_scores(load_image(data))
-        label, best = max(scores.items(), key=lambda kv: kv[1])
-        metrics = image_pipe.config.get("metrics", {})
-        ref = (f" At the end of training its average was {metrics['d_real']:+.2f} on real digits and "
-               f"{metrics['d_fake']:+.2f} on generated ones." if {"d_real", "d_fake"} <= set(metrics) else "")
-        return f"**{best:+.2f}** (as a {label}; leaning {'real' if best > 0 else 'generated'}).{ref}\n\n{SCORE_HELP}"
+        fmt = sniff(data)
+        if fmt == "png":
+            return _score_image(image_pipe, data)
+        if fmt == "text":
+            return _score_text(text_pipes or {}, data)
+        return "Melodies cannot be scored yet: the melody discriminator is not part of the music pipeline. Images and text can."
 
     return verify, regenerate_file, discriminator_score
 
 
 def render(checkpoints: Path) -> None:
     image_pipe, _ = load_or_reason(ImagePipeline, checkpoints / "mnist-cdcgan")
-    verify, regenerate_file, discriminator_score = make_functions(checkpoints, image_pipe)
+    text_pipes = {name: pipe for name in TEXT_MODELS if (pipe := load_or_reason(TextPipeline, checkpoints / name)[0])}
+    verify, regenerate_file, discriminator_score = make_functions(checkpoints, image_pipe, text_pipes)
     try:
         key = public_key()
         key_line = f"This studio's public key: `{key}` (fingerprint `{fingerprint(key)}`)."

@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image, PngImagePlugin
 
-from ganstudio import ImagePipeline, MusicPipeline, TextPipeline
+from ganstudio import ImagePipeline, InvalidParameterError, MusicPipeline, TextPipeline
 from ganstudio.checkpoint import prefixed, save_pretrained
 from ganstudio.midi import VOCAB
 from ganstudio.models import dcgan, midinet, seqgan
@@ -393,7 +393,8 @@ def test_tab_functions(results, checkpoints, tmp_path):
     from demo.provenance_tab import make_functions
 
     pipe = ImagePipeline.from_pretrained(checkpoints / "mnist-cdcgan", device="cpu")
-    verify, regenerate_file, score = make_functions(checkpoints, pipe)
+    text_pipe = TextPipeline.from_pretrained(checkpoints / "coco-seqgan", device="cpu")
+    verify, regenerate_file, score = make_functions(checkpoints, pipe, {"coco-seqgan": text_pipe})
     png = tmp_path / "grid.png"
     png.write_bytes(export(results["image"], "sample-0").data)
     verdict, table, ledger, details = verify(str(png))
@@ -404,12 +405,28 @@ def test_tab_functions(results, checkpoints, tmp_path):
     assert "cannot" in text and "+0.07 on real" in text
     wav = tmp_path / "a.wav"
     wav.write_bytes(export(results["music"], "wav").data)
-    assert "PNG" in score(str(wav))
+    assert "Melodies cannot be scored" in score(str(wav))
+    txt = tmp_path / "a.txt"
+    txt.write_bytes(export(results["text"], "txt").data)
+    scored = score(str(txt))
+    assert "coco-seqgan discriminator" in scored and scored.count("\n| 0.") == 3 and "cannot tell" in scored
+    txt.write_text("a zebra on the mat.")
+    assert "No installed text model knows" in score(str(txt))
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"\x89PNG\r\n\x1a\n...")
     for call in (lambda: verify(str(junk)), lambda: verify(None), lambda: regenerate_file(str(junk)), lambda: score(str(tmp_path / "missing.png"))):
         with pytest.raises(gr.Error):
             call()
+
+
+def test_text_realness_of_a_sentence(checkpoints, results):
+    pipe = TextPipeline.from_pretrained(checkpoints / "coco-seqgan", device="cpu")
+    sample = results["text"]
+    assert pipe.realness_of(sample.samples[0]) == pytest.approx(sample.realness[0], abs=1e-3)  # as the pipeline scored it
+    with pytest.raises(InvalidParameterError, match="does not know"):
+        pipe.realness_of("a zebra")
+    with pytest.raises(InvalidParameterError, match="at most"):
+        pipe.realness_of("a dog " * 10)
 
 
 def test_discriminator_scores(checkpoints):

@@ -78,6 +78,25 @@ class TextPipeline(Pipeline):
             raise InvalidParameterError(f"the beginning is {len(ids)} tokens long, more than the maximum length {max_length}; shorten it or raise max_length")
         return ids
 
+    @torch.inference_mode()
+    def realness_of(self, text: str) -> float:
+        """The discriminator's P(real) for one sentence `text`, padded as in training.
+
+        It measures how much the sentence resembles the training text to this one network;
+        it is not a test of whether a person wrote it.
+        """
+        if self.vocab is None:
+            ids = self._prefix_ids(text, self.seq_len)
+        else:
+            unknown = self.vocab.unknown(str(text))
+            if unknown:
+                raise InvalidParameterError(f"the text has {len(unknown)} token(s) this model does not know, e.g. {unknown[0]!r}, so it cannot be scored")
+            ids = self.vocab.encode(str(text))
+            if len(ids) > self.max_tokens:
+                raise InvalidParameterError(f"the text is {len(ids)} tokens long; this model reads at most {self.max_tokens}")
+        padded = torch.tensor([ids + [0] * (self.seq_len - len(ids))], device=self.device)
+        return round(float(self.discriminator.realness(padded)[0]), 4)
+
     def __call__(
         self,
         prefix: str = "",
