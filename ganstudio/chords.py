@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import InvalidParameterError
+from .validation import shown
 
 NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 _LETTER = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -114,11 +115,11 @@ def parse_chord(symbol: str) -> Chord:
         return Chord(None)
     m = _SYMBOL.match(text)
     if m is None:
-        raise InvalidParameterError(f"cannot read the chord {symbol!r}; accepted: {ACCEPTED}")
+        raise InvalidParameterError(f"cannot read the chord {shown(symbol)}; accepted: {ACCEPTED}")
     letter, acc, quality, bass_letter, bass_acc = m.groups()
     quality = ALIASES.get(quality, quality)
     if quality not in QUALITIES:
-        raise InvalidParameterError(f"cannot read the chord {symbol!r} (unknown quality {quality!r}); accepted: {ACCEPTED}")
+        raise InvalidParameterError(f"cannot read the chord {shown(symbol)} (unknown quality {shown(quality)}); accepted: {ACCEPTED}")
     bass = _pitch_class(bass_letter, bass_acc) if bass_letter else None
     return Chord(_pitch_class(letter, acc), quality, bass)
 

@@ -18,7 +18,7 @@ from ..midi import GM_PROGRAMS, STEPS_PER_BAR, Note, chord_voicing, first_bar_wi
 from ..models.midinet import JOINTS, Generator, generate_bars
 from ..pianoroll import piano_roll
 from ..synth import SAMPLE_RATE, fluidsynth_wav, synthesise, wav_bytes
-from ..validation import check_choice, check_int, check_seed
+from ..validation import check_choice, check_int, check_seed, shown
 from .base import Pipeline, seeded_generator
 
 MAX_BARS = 32
@@ -70,7 +70,7 @@ def program_number(instrument: str) -> int:
     if text not in by_name:
         raise InvalidParameterError(
             f"instrument must be a General MIDI program name such as Acoustic Grand Piano, Flute, Violin, "
-            f"Trumpet or Alto Sax; got {instrument!r}"
+            f"Trumpet or Alto Sax; got {shown(instrument)}"
         )
     return by_name[text]
 
