@@ -9,6 +9,7 @@ import gradio as gr
 
 from ganstudio.pipelines.text import MAX_COUNT, TextPipeline
 from ganstudio.provenance import export
+from ganstudio.validation import check_choice
 
 from .common import AI_LABEL, load_or_reason, unavailable, user_errors, write_output
 
@@ -21,11 +22,7 @@ def make_functions(pipes: dict[str, TextPipeline]):
     @user_errors
     def generate_text(model: str = "coco", prefix: str = "", count: float = 4, max_length: float = 0,
                       temperature: float = 1.0, top_k: float = 0, seed: float = 0):
-        if model not in pipes:
-            from ganstudio.errors import InvalidParameterError
-
-            raise InvalidParameterError(f"model must be one of {', '.join(pipes)}; got {model!r}")
-        pipe = pipes[model]
+        pipe = pipes[check_choice("model", model, list(pipes))]
         # 0 (or empty) max_length means "as long as the model was trained for".
         result = pipe(prefix=prefix, count=count, max_length=max_length or None, temperature=temperature, top_k=top_k, seed=seed)
         table = [[i + 1, text, score] for i, (text, score) in enumerate(zip(result.samples, result.realness))]
