@@ -89,7 +89,7 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"{result.headline}\n  {result.detail}")
         if result.manifest:
             m = result.manifest
-            print(f"  model {m['model'].get('name')} ({m['model'].get('checkpoint_sha256', '')[:12]}…), "
+            print(f"  model {m['model'].get('name')} ({str(m['model'].get('checkpoint_sha256'))[:12]}…), "
                   f"made {m['created']}, parameters {json.dumps(m['generation'].get('parameters'), ensure_ascii=False)}")
             print(f"  signer {result.signer}")
         print(f"  ledger: {result.ledger}\n  {result.c2pa}")

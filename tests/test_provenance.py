@@ -21,7 +21,7 @@ from ganstudio import ImagePipeline, InvalidParameterError, MusicPipeline, TextP
 from ganstudio.checkpoint import prefixed, save_pretrained
 from ganstudio.midi import VOCAB
 from ganstudio.models import dcgan, midinet, seqgan
-from ganstudio.provenance import (ALTERED, NONE, TRUSTED, UNKNOWN_KEY, ProvenanceError, export, public_key, regenerate,
+from ganstudio.provenance import (ALTERED, NONE, TRUSTED, UNKNOWN_KEY, ProvenanceError, export, public_key, regenerate, sign_and_embed,
                                   verify_bytes, verify_ledger)
 from ganstudio.provenance import formats
 from ganstudio.provenance.formats import text as text_format
@@ -301,7 +301,10 @@ def test_huge_upload_is_refused(tmp_path, monkeypatch):
     ('{"format": "something else"}', "not in the ganstudio-provenance/1 format"),
     ('{"format": "ganstudio-provenance/1", "signature": "x", "public_key": "y", "manifest": {"media": "text"}}', "lacks or has malformed fields"),
     ('{"format": "ganstudio-provenance/1", "manifest": {}}', "no signature"),
-])
+    ("[" * 100_000, "not valid JSON"),  # nesting too deep for the parser
+    ('"' + "x" * (1 << 20) + '"', "larger than 1 MB"),
+    ('{"format": "ganstudio-provenance/1", "signature": "x", "public_key": "y", "manifest": {"seed": NaN}}', "not valid JSON"),
+], ids=["broken", "other-format", "missing-fields", "unsigned", "deep", "huge", "nan"])
 def test_malformed_manifests_are_reported_as_altered(envelope, message):
     data = text_format.embed(b"a dog on the mat.\n", envelope)
     result = verify_bytes(data)
@@ -369,6 +372,9 @@ def test_cli_verify_exit_codes_ledger_and_key(results, tmp_path, home, monkeypat
 
     monkeypatch.setenv("GANSTUDIO_HOME", str(home.parent / "stranger"))
     assert main(["verify", str(good)]) == 4
+    odd = sign_and_embed(b"odd text\n", {"model": 7, "checkpoint_sha256": 5, "parameters": {"x": [1, {"y": None}]}}, "txt")
+    (tmp_path / "odd.txt").write_bytes(odd.data)
+    assert main(["verify", str(tmp_path / "odd.txt")]) == 0  # its own signer: odd fields print, nothing crashes
 
 
 def test_cli_image_and_text_outputs_are_signed(checkpoints, tmp_path):

@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .canonical import sha256_hex
+from .canonical import loads_strict, sha256_hex
 from .errors import ProvenanceError
 from .home import studio_home, write_private_once
 
@@ -84,25 +84,26 @@ def _trusted_path() -> Path:
     return studio_home() / TRUSTED_NAME
 
 
+def _listed() -> dict[str, str]:
+    """The trusted-keys file as {public key: name}."""
+    path = _trusted_path()
+    if not path.exists():
+        return {}
+    try:
+        return {str(k["public_key"]): str(k.get("name", "")) for k in loads_strict(path.read_text(encoding="utf-8"))}
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise ProvenanceError(f"{TRUSTED_NAME} in the studio data directory is malformed ({e}); fix or remove it") from None
+
+
 def trusted_keys() -> dict[str, str]:
     """Trusted public keys (base64) to a name; this studio's own key is always among them."""
-    keys = {public_key(): "this studio"}
-    path = _trusted_path()
-    if path.exists():
-        try:
-            listed = json.loads(path.read_text(encoding="utf-8"))
-            keys.update({str(k["public_key"]): str(k.get("name", "")) for k in listed})
-        except (ValueError, TypeError, KeyError) as e:
-            raise ProvenanceError(f"{TRUSTED_NAME} in the studio data directory is malformed ({e}); fix or remove it") from None
-    return keys
+    return {**_listed(), public_key(): "this studio"}
 
 
 def trust(public: str, name: str = "") -> None:
     """Add a public key (base64) to the trusted list."""
     public = encode_public(decode_public(public))
     with _lock:
-        path = _trusted_path()
-        listed = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
-        if all(k.get("public_key") != public for k in listed):
-            listed.append({"public_key": public, "name": name})
-        path.write_text(json.dumps(listed, indent=2) + "\n", encoding="utf-8")
+        listed = {**_listed(), public: name}
+        rows = [{"public_key": k, "name": n} for k, n in listed.items()]
+        _trusted_path().write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .canonical import canonical_json, sha256_hex
+from .canonical import canonical_json, loads_strict, sha256_hex
 from .keys import public_key, sign, signature_valid
 from .home import studio_home
 
@@ -54,7 +54,7 @@ def _tail(f) -> tuple[int, str]:
     if not lines:
         return 0, GENESIS
     try:
-        last = json.loads(lines[-1])
+        last = loads_strict(lines[-1])
         return int(last["seq"]) + 1, str(last["hash"])
     except (ValueError, KeyError, TypeError):  # a damaged last record: count from the start
         f.seek(0)
@@ -101,9 +101,10 @@ def verify_ledger() -> LedgerReport:
     problems, prev = [], GENESIS
     for i, line in enumerate(lines):
         try:
-            record = json.loads(line)
-            assert isinstance(record, dict)
-        except (ValueError, AssertionError):
+            record = loads_strict(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
             problems.append(f"line {i + 1}: not a JSON record")
             prev = None
             continue
@@ -117,7 +118,7 @@ def verify_ledger() -> LedgerReport:
     head_path = studio_home() / HEAD_NAME
     if lines or head_path.exists():
         try:
-            head = json.loads(head_path.read_text(encoding="utf-8"))
+            head = loads_strict(head_path.read_text(encoding="utf-8"))
             signed = canonical_json({"count": head["count"], "hash": head["hash"]})
             if head.get("public_key") != public_key() or not signature_valid(signed, head["signature"], head["public_key"]):
                 problems.append("the ledger head is not signed by this studio")
@@ -133,7 +134,7 @@ def find(content_sha256: str, content_id: str | None = None) -> dict[str, Any] |
     """The ledger record of this content (and content id, when given), or None."""
     for line in reversed(_read_lines(ledger_path())):
         try:
-            record = json.loads(line)
+            record = loads_strict(line)
         except ValueError:
             continue
         if isinstance(record, dict) and record.get("content_sha256") == content_sha256 and content_id in (None, record.get("content_id")):

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from .canonical import canonical_json
+from .canonical import canonical_json, loads_strict
 from .errors import ProvenanceError
 
 ENVELOPE_FORMAT = "ganstudio-provenance/1"
@@ -63,9 +63,9 @@ def parse_envelope(text: str) -> dict[str, Any]:
     if not isinstance(text, str) or len(text) > MAX_ENVELOPE_CHARS:
         raise ProvenanceError("the provenance record is missing or larger than 1 MB")
     try:
-        envelope = json.loads(text)
+        envelope = loads_strict(text)
     except ValueError as e:
-        raise ProvenanceError(f"the provenance record is not valid JSON ({e})") from None
+        raise ProvenanceError(f"the provenance record is not valid JSON ({str(e)[:200]})") from None
     if not isinstance(envelope, dict) or envelope.get("format") != ENVELOPE_FORMAT:
         raise ProvenanceError(f"the provenance record is not in the {ENVELOPE_FORMAT} format")
     if not all(isinstance(envelope.get(k), str) for k in ("signature", "public_key")):
