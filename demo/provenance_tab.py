@@ -86,12 +86,24 @@ def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None = None, t
 
     @user_errors
     def verify(file: str | None = None, sidecar: str | None = None):
+        """Check who signed a file and whether it changed since: trusted, unknown_key, altered or no_provenance.
+
+        Args:
+            file: a PNG, WAV, MIDI or UTF-8 text file made by GAN Studio
+            sidecar: the text's .provenance.json, when the text lost its footer
+        """
         result = verify_bytes(*_read(file, sidecar))
         verdict = f"### {ICONS[result.status]} {result.headline}\n{result.detail}\n\n*{result.c2pa}*"
         return verdict, flatten(result.manifest or {}), result.ledger, result.to_dict()
 
     @user_errors
     def regenerate_file(file: str | None = None, sidecar: str | None = None) -> str:
+        """Run the model, seed and parameters a file's manifest records and say whether the content is identical.
+
+        Args:
+            file: a PNG, WAV, MIDI or UTF-8 text file made by GAN Studio
+            sidecar: the text's .provenance.json, when the text lost its footer
+        """
         result = verify_bytes(*_read(file, sidecar))
         if result.manifest is None:
             return "Nothing to regenerate: the file carries no manifest."
@@ -101,6 +113,11 @@ def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None = None, t
 
     @user_errors
     def discriminator_score(file: str | None = None) -> str:
+        """How real the matching discriminator finds an image or a text, with what that can and cannot tell.
+
+        Args:
+            file: a PNG image or a UTF-8 text file
+        """
         data, _ = _read(file, None)
         fmt = sniff(data)
         if fmt == "png":
