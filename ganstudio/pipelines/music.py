@@ -80,12 +80,14 @@ def primer_bytes(primer: bytes | str | PathLike | None) -> bytes | None:
         return None
     if isinstance(primer, (bytes, bytearray)):
         data = bytes(primer)
+    elif not isinstance(primer, (str, PathLike)):  # open() takes an int as a file descriptor: never from a caller
+        raise InvalidParameterError(f"primer must be a MIDI file path or its bytes, got {shown(primer)}")
     else:
         try:
             with open(primer, "rb") as f:
                 data = f.read(MAX_PRIMER_BYTES + 1)
-        except OSError as e:
-            raise InvalidParameterError(f"cannot read the primer file: {e.strerror or e}") from None
+        except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+            raise InvalidParameterError(f"cannot read the primer file: {getattr(e, 'strerror', None) or e}") from None
     if len(data) > MAX_PRIMER_BYTES:
         raise InvalidParameterError("the primer MIDI file is larger than 1 MB; a melody's first bar needs far less")
     return data
