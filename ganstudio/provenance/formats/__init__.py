@@ -6,8 +6,10 @@ the file's bytes), `embed(data, envelope)` and `extract(data)` (the envelope tex
 
 from __future__ import annotations
 
+import os
 from types import ModuleType
 
+from ...validation import shown
 from ..errors import ProvenanceError
 from . import midi, png, text, wav
 
@@ -39,11 +41,15 @@ def sniff(data: bytes) -> str:
 
 def read_limited(path) -> bytes:
     """A file's bytes, refusing (ProvenanceError) one too large or unreadable."""
+    if not isinstance(path, (str, os.PathLike)):  # open() takes an int as a file descriptor: never from a caller
+        raise ProvenanceError(f"expected a file path, got {shown(path)}")
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_UPLOAD_BYTES + 1)
     except OSError as e:
         raise ProvenanceError(f"cannot read {e.filename or path}: {e.strerror or e}") from None
+    except ValueError as e:  # a NUL in the path
+        raise ProvenanceError(f"cannot read {shown(path)}: {e}") from None
     if len(data) > MAX_UPLOAD_BYTES:
         raise ProvenanceError(f"the file is larger than {MAX_UPLOAD_BYTES >> 20} MB; files that large are not checked")
     return data
