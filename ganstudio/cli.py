@@ -80,7 +80,7 @@ def _verify(args: argparse.Namespace) -> int:
     from .provenance.formats import read_limited
 
     path = Path(args.file)
-    sidecar = Path(args.sidecar) if args.sidecar else path.with_name(path.name + ".provenance.json")
+    sidecar = Path(args.sidecar) if args.sidecar else Path(args.file + ".provenance.json")
     side = read_limited(sidecar) if args.sidecar or sidecar.is_file() else None
     result = verify_bytes(read_limited(path), side)
     if args.json:
