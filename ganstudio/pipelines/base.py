@@ -43,7 +43,10 @@ class Pipeline:
         with cls._instances_lock:
             if key not in cls._instances:
                 config, tensors = load_pretrained(path)
-                cls._instances[key] = cls(config, tensors, device, path)
+                try:
+                    cls._instances[key] = cls(config, tensors, device, path)
+                except (TypeError, ValueError, KeyError, AttributeError) as e:  # args the model cannot be built from
+                    raise CheckpointError(f"{path}: config.json does not describe a model this studio can build ({e})") from None
             return cls._instances[key]
 
     def load_module(self, module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str) -> torch.nn.Module:
