@@ -191,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InvalidParameterError, CheckpointError) as e:
         print(f"ganstudio: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # an --out that is a file, a folder, or not writable
+        print(f"ganstudio: error: cannot write {e.filename or 'the output'}: {e.strerror or e}", file=sys.stderr)
+        return 2
     return status or 0
 
 
