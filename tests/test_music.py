@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import socket
 import wave
 
 import numpy as np
@@ -18,6 +17,8 @@ from ganstudio.chords import Chord, name_chord, parse_chord, parse_progression
 from ganstudio.errors import InvalidParameterError
 from ganstudio.midi import HOLD, LOWEST, REST, VOCAB, Note, notes_to_steps, read_midi, steps_to_notes, write_midi
 from ganstudio.models.midinet import Discriminator, Generator, generate_bars
+
+from .conftest import free_port
 
 H, R = HOLD, REST
 
@@ -259,12 +260,6 @@ def test_cli(checkpoints, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["music", "--bars", "many", "--out", str(out)])
     assert exc.value.code == 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_music_tab_over_http(checkpoints, tmp_path):

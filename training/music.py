@@ -40,6 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--z-dim", type=int, default=100)
     p.add_argument("--g-width", type=int, default=128)
     p.add_argument("--d-width", type=int, default=64)
+    p.add_argument("--d-hidden", type=int, default=512)
     p.add_argument("--g-steps", type=int, default=2, help="generator updates per discriminator update")
     p.add_argument("--fm-data", type=float, default=0.1, help="lambda_1: mean-bar feature matching")
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
@@ -187,7 +188,7 @@ def train(args: argparse.Namespace) -> None:
     bars = Bars(train_split, ctx.device)
 
     g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width}
-    d_args = {"vocab": VOCAB, "width": args.d_width}
+    d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden}
     G, D = Generator(**g_args).to(ctx.device), Discriminator(**d_args).to(ctx.device)
     ema = EMA(G, args.ema)
     opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
@@ -217,8 +218,9 @@ def train(args: argparse.Namespace) -> None:
             with ctx.autocast():
                 z = torch.randn(b, args.z_dim, generator=rng).to(ctx.device)
                 fake = straight_through(G_train(z, chord, prev, creativity).float())
-                d_real, _ = D_train(real, chord)
+                d_real, f_real = D_train(real, chord)
                 d_fake, _ = D_train(fake.detach(), chord)
+                f_real_mean = f_real.detach().float().mean(0)  # the feature-matching target below
                 loss_d = F.binary_cross_entropy_with_logits(d_real.float(), torch.full_like(d_real.float(), 0.9)) + \
                     F.binary_cross_entropy_with_logits(d_fake.float(), torch.zeros_like(d_fake.float()))
             opt_d.zero_grad(set_to_none=True)
@@ -230,11 +232,9 @@ def train(args: argparse.Namespace) -> None:
                     z = torch.randn(b, args.z_dim, generator=rng).to(ctx.device)
                     fake = straight_through(G_train(z, chord, prev, creativity).float())
                     d_fake, f_fake = D_train(fake, chord)
-                    with torch.no_grad():
-                        _, f_real = D_train(real, chord)
                     adv = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake.float()))
                     fm_data = (real.mean(0) - fake.mean(0)).pow(2).sum()
-                    fm_feat = (f_real.float().mean(0) - f_fake.float().mean(0)).pow(2).sum()
+                    fm_feat = (f_real_mean - f_fake.float().mean(0)).pow(2).sum()
                     loss_g = adv + args.fm_data * fm_data + args.fm_features * fm_feat
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()

@@ -17,7 +17,9 @@ joints, so creativity 0 follows the previous bar most closely and creativity 4 i
 Training draws the creativity per sample, so one set of weights serves every setting.
 
 The discriminator sees the bar with its chord (concatenated to its input and hidden layers).
-Its first layer's features are what the generator's feature-matching loss compares.
+Its first layer's features are what the generator's feature-matching loss compares. Beside
+the paper's layers it has a small contour branch (see Discriminator) so that leaps are easy
+to tell from steps.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils.parametrizations import spectral_norm
 
 STEPS = 16
 CHORD_DIM = 13
@@ -95,19 +96,44 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, vocab: int = 50, width: int = 64):
+    """The paper's discriminator (convolutions across the whole vocabulary, the chord joined to
+    each layer), plus a contour branch: the sounding pitch at each step and the chord's tones,
+    convolved along the pitch axis, so that the size of a step between notes and whether a
+    note belongs to the chord are things it can see directly."""
+
+    def __init__(self, vocab: int = 50, width: int = 64, contour_width: int = 16, hidden: int = 512):
         super().__init__()
         c = CHORD_DIM
-        self.first = spectral_norm(nn.Conv2d(1 + c, width, (2, vocab), (2, 1)))  # -> (width, 8, 1)
-        self.second = spectral_norm(nn.Conv2d(width + c, 2 * width, (4, 1), (2, 1)))  # -> (2w, 3, 1)
-        self.fc = spectral_norm(nn.Linear(2 * width * 3 + c, 1024))
-        self.head = spectral_norm(nn.Linear(1024, 1))
+        self.pitches = vocab - 2
+        self.first = nn.Conv2d(1 + c, width, (2, vocab), (2, 1))  # -> (width, 8, 1)
+        self.second = nn.Conv2d(width + c, 2 * width, (4, 1), (2, 1))  # -> (2w, 3, 1)
+        # 4 steps x 25 semitones (an octave either way), sliding along pitch: key-independent
+        self.contour = nn.Conv2d(4, contour_width, (4, 25), (2, 1), padding=(0, 12))  # -> 7 positions
+        self.fc = nn.Linear(2 * width * 3 + contour_width * 7 + c, hidden)
+        self.head = nn.Linear(hidden, 1)
+
+    def sounding(self, bar: torch.Tensor, chord: torch.Tensor) -> torch.Tensor:
+        """(B, 4, 16, pitches): note-ons; the pitch sounding at each step (held notes too); the
+        chord's triad over all octaves; the sounding pitch where it is a chord tone. A chord
+        tiled as input channels only shifts a convolution's bias, so it is spelled out here as
+        pitches for the branch to compare the melody with."""
+        onsets, hold = bar[:, 0, :, : self.pitches], bar[:, 0, :, self.pitches]
+        steps = [onsets[:, 0]]
+        for t in range(1, STEPS):
+            steps.append(onsets[:, t] + hold[:, t, None] * steps[-1])
+        sounding = torch.stack(steps, 1)
+        root, minor = chord[:, :12], chord[:, 12:]
+        triad = root + torch.roll(root, 7, 1) + minor * torch.roll(root, 3, 1) + (1 - minor) * torch.roll(root, 4, 1)
+        # pitch column i is pitch class i % 12 (the lowest pitch is a C)
+        template = triad.repeat(1, self.pitches // 12)[:, None, :].expand(-1, STEPS, -1)
+        return torch.stack([onsets, sounding, template, sounding * template], 1)
 
     def forward(self, bar: torch.Tensor, chord: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(logit (B,), first-layer features (B, width, 8, 1) for feature matching)."""
         h1 = F.leaky_relu(self.first(torch.cat([bar, _tile(chord, STEPS, bar.shape[3])], 1)), 0.2)
         h = F.leaky_relu(self.second(torch.cat([h1, _tile(chord, h1.shape[2])], 1)), 0.2)
-        h = F.leaky_relu(self.fc(torch.cat([h.flatten(1), chord], 1)), 0.2)
+        contour = F.leaky_relu(self.contour(self.sounding(bar, chord)), 0.2).amax(3)  # strongest over pitch
+        h = F.leaky_relu(self.fc(torch.cat([h.flatten(1), contour.flatten(1), chord], 1)), 0.2)
         return self.head(h).squeeze(1), h1
 
 

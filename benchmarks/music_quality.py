@@ -1,0 +1,128 @@
+"""Melody statistics of the shipped MidiNet against the real test melodies, and render speed.
+
+    python benchmarks/music_quality.py --data .data/nottingham-bars.npz \
+        [--checkpoint checkpoints/nottingham-midinet] [--seeds 3] [--out benchmarks/RESULTS-music.md]
+
+`--data` is the Nottingham MIDI folder or the .npz `python -m training.music_data` makes of it
+(the same split as training: test tunes are never trained on). For each test tune the model
+writes a melody over that tune's own chords, bar for bar (three seeds by default); the real
+melodies of those tunes are the reference. The copy rate counts non-empty bars equal, in some
+key, to a bar of the training tunes (the real test melodies' own rate is shown beside it).
+Render speed: 8 bars written to MIDI and audio (built-in synthesiser), timed on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ganstudio.chords import parse_progression  # noqa: E402
+from ganstudio.melody_stats import melody_statistics, training_bar_set  # noqa: E402
+from ganstudio.midi import STEPS_PER_BAR, Note, chord_voicing, steps_to_notes, write_midi  # noqa: E402
+from ganstudio.pipelines.music import MusicPipeline  # noqa: E402
+from ganstudio.synth import synthesise, wav_bytes  # noqa: E402
+from training import music_data  # noqa: E402
+from training.music import evaluate  # noqa: E402
+
+# statistic -> how it is judged against the real melodies
+TARGETS = {
+    "chord_tone_ratio": "at least the real value",
+    "empty_bar_rate": "within 10% (or both under 1%)",
+    "pitch_classes_per_bar": "within 10%",
+    "mean_note_length": "within 10%",
+    "pitch_range": "within 10%",
+    "mean_interval": "within 10%",
+    "large_leap_rate": "within 10% (or both under 1%)",
+    "notes_per_bar": "within 10%",
+    "training_copy_rate": "under 1% (target of the issue)",
+}
+
+
+def meets(name: str, gen: float, real: float) -> bool:
+    if name == "chord_tone_ratio":
+        return gen >= real
+    if name == "training_copy_rate":
+        return gen < 0.01
+    if name in ("empty_bar_rate", "large_leap_rate") and gen < 0.01 and real < 0.01:
+        return True
+    return abs(gen - real) <= 0.1 * abs(real)
+
+
+def render_times(pipe: MusicPipeline, repeats: int) -> list[float]:
+    """Seconds to turn 8 generated bars into MIDI bytes and WAV bytes (the model excluded)."""
+    song = pipe(chords="C G Am F", bars=8, seed=0)
+    melody = steps_to_notes(song.melody)
+    chords = parse_progression("C G Am F C G Am F")
+    chord_notes = [Note(i * STEPS_PER_BAR, (i + 1) * STEPS_PER_BAR, p, 64) for i, c in enumerate(chords) for p in chord_voicing(c)]
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        write_midi(melody, chords, 120, 0, song.metadata)
+        wav_bytes(synthesise(melody, chord_notes, 0.125, 0, 8 * STEPS_PER_BAR))
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--checkpoint", default=str(Path(__file__).resolve().parent.parent / "checkpoints" / "nottingham-midinet"))
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--creativity", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=50)
+    p.add_argument("--out", help="write the results as Markdown here")
+    args = p.parse_args()
+
+    torch.set_num_threads(1)
+    pipe = MusicPipeline.from_pretrained(args.checkpoint, device="cpu")
+    data = music_data.load(args.data)
+    train, test = music_data.split(data, test=False), music_data.split(data, test=True)
+    train_bars = training_bar_set(train["tokens"])
+    runs = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity) for s in range(args.seeds)]
+    real = runs[0]["real"]
+    gen = {k: float(np.mean([r["generated"][k] for r in runs])) for k in real}
+    spread = {k: float(np.std([r["generated"][k] for r in runs])) for k in real}
+    by_creativity = {c: evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=0, creativity=c)["generated"] for c in range(5)}
+    times = render_times(pipe, args.repeats)
+
+    command = "python benchmarks/music_quality.py " + " ".join(sys.argv[1:])
+    lines = [
+        "# Music quality: nottingham-midinet",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s), "
+        f"Python {platform.python_version()}, torch {torch.__version__}  ",
+        f"Checkpoint: `{pipe.checkpoint_sha256[:16]}...`; {len(np.unique(test['tune']))} test tunes, {len(test['tokens'])} bars; "
+        f"generated over their own chords, creativity {args.creativity}, seeds 0-{args.seeds - 1} (mean ± s.d.).",
+        "",
+        "| statistic | generated | real test melodies | target | met |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for k in TARGETS:
+        lines.append(f"| {k} | {gen[k]:.3f} ± {spread[k]:.3f} | {real[k]:.3f} | {TARGETS[k]} | {'yes' if meets(k, gen[k], real[k]) else 'no'} |")
+    lines += ["", "Note lengths (share of notes, in sixteenths):", "",
+              "| length | generated | real |", "| --- | --- | --- |"]
+    lines += [f"| {k.removeprefix('note_length_')} | {gen[k]:.3f} | {real[k]:.3f} |" for k in real if k.startswith("note_length_")]
+    lines += ["", "By creativity (seed 0):", "", "| creativity | chord-tone ratio | mean interval | pitch range | copy rate |",
+              "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {c} | {s['chord_tone_ratio']:.3f} | {s['mean_interval']:.2f} | {s['pitch_range']:.1f} | {s['training_copy_rate']:.3f} |"
+              for c, s in by_creativity.items()]
+    lines += ["", f"Rendering 8 bars to MIDI and audio (built-in synthesiser, {args.repeats} runs): "
+              f"p50 {1000 * statistics.median(times):.1f} ms, p90 {1000 * sorted(times)[int(0.9 * len(times))]:.1f} ms.", ""]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
+
+
+if __name__ == "__main__":
+    main()
