@@ -20,6 +20,7 @@ import numpy as np
 
 from .chords import Chord
 from .errors import InvalidParameterError
+from .validation import plain_reason
 
 STEPS_PER_BAR = 16
 LOWEST = 48  # C3; 48 pitches reach B6, room for the data's 55-88 moved by up to 6 semitones either way
@@ -79,7 +80,7 @@ def read_midi(data: bytes) -> MidiContents:
     try:
         mf = mido.MidiFile(file=io.BytesIO(data))
     except Exception as e:  # mido raises OSError, EOFError, ValueError, KeyError ... on bad input
-        raise InvalidParameterError(f"not a readable MIDI file ({type(e).__name__}: {e})") from None
+        raise InvalidParameterError(f"not a readable MIDI file ({plain_reason(e)})") from None
     if mf.type == 2:
         raise InvalidParameterError("MIDI type 2 (independent sequences) is not supported; use type 0 or 1")
     tracks, names, sigs, meta = [], [], [], {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import reprlib
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,17 @@ _short.maxstring, _short.maxlong, _short.maxother = 60, 40, 60
 def shown(value: Any) -> str:
     """`value` as repr() writes it, cut to a few dozen characters for an error message."""
     return _short.repr(value)
+
+
+def plain_reason(e: BaseException) -> str:
+    """Why a library could not read a file, for a person: no exception class, no `<... at 0x...>`."""
+    if isinstance(e, EOFError):
+        return "it ends too early"
+    lines = str(e).strip().splitlines()
+    text = re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", lines[0]).strip() if lines else ""
+    if isinstance(e, LookupError) or not text:  # a KeyError's message is just the key
+        return "it is damaged or incomplete"
+    return text[:160]
 
 
 def check_int(name: str, value: Any, low: int, high: int) -> int:

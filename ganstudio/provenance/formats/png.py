@@ -10,6 +10,7 @@ from PIL import Image
 
 from ..canonical import sha256_hex
 from ..errors import ProvenanceError
+from ...validation import plain_reason
 
 KEYWORD = b"ganstudio-provenance"
 MAX_PIXELS = 1 << 26  # 64 Mpx: a bomb guard far above anything the studio makes
@@ -25,7 +26,7 @@ def load_image(data: bytes) -> Image.Image:
     except ProvenanceError:
         raise
     except Exception as e:  # PIL raises many types on damaged files
-        raise ProvenanceError(f"not a readable image ({type(e).__name__}: {e})") from None
+        raise ProvenanceError(f"not a readable image ({plain_reason(e)})") from None
 
 
 def pixels_sha256(image: Image.Image) -> str:
