@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -42,9 +44,30 @@ def user_errors(fn):
     return wrapper
 
 
+# Gradio copies each returned file into its own cache as the request ends (that cache is cleaned
+# by Blocks(delete_cache=...)); our copy is needed only until then, so old ones are removed.
+OUTPUT_MAX_AGE_S = 600
+_last_prune = 0.0
+
+
+def prune_outputs(max_age_s: float = OUTPUT_MAX_AGE_S) -> None:
+    """Remove output folders older than `max_age_s`: without this the folder grows with every request."""
+    cutoff = time.time() - max_age_s
+    for folder in OUTPUT_DIR.iterdir():
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # removed by a concurrent prune
+            pass
+
+
 def write_output(data: bytes, name: str) -> str:
     """Write an output file under a fresh directory (so concurrent users never collide)."""
+    global _last_prune
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    if time.time() - _last_prune > 60:
+        _last_prune = time.time()
+        prune_outputs()
     folder = Path(tempfile.mkdtemp(dir=OUTPUT_DIR))
     path = folder / os.path.basename(name)
     path.write_bytes(data)
