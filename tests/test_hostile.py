@@ -352,3 +352,13 @@ def test_at_least_2000_hostile_inputs(request):
     if TRIED["in-process"] == 0 or TRIED["cli"] == 0:
         pytest.skip("the generating tests did not run in this session")
     assert total >= 2000, TRIED
+
+
+@pytest.mark.parametrize("command", [["image", "--n", "1"], ["text", "--n", "1"], ["music", "--bars", "1"]])
+def test_cli_output_that_cannot_be_written_is_one_line_and_exit_2(studio_checkpoints, tmp_path, command):
+    (tmp_path / "a-file").write_bytes(b"")
+    folder = {"image": "mnist-cdcgan", "text": "coco-seqgan", "music": "nottingham-midinet"}[command[0]]
+    # image writes into a folder (so a file is in the way), text and music write a file (so a folder is)
+    for out in (tmp_path / "a-file" / "below", tmp_path / "a-file" if command[0] == "image" else tmp_path):
+        status, output = run_cli([*command, "--checkpoint", str(studio_checkpoints / folder), "--out", str(out)])
+        assert status == 2 and output.startswith("ganstudio: error: cannot write") and len(output.splitlines()) == 1, output
