@@ -118,11 +118,11 @@ def full_studio_url(tmp_path_factory):
     demo.close()
 
 
-def connect(url: str):
+def connect(url: str, wait_s: float = 30):
     """A gradio_client Client, retried while the server starts."""
     from gradio_client import Client
 
-    deadline = time.time() + 30
+    deadline = time.time() + wait_s
     while True:
         try:
             return Client(url, verbose=False)

@@ -346,7 +346,7 @@ def test_cli_commands(studio_checkpoints, upload_dir, tmp_path_factory, data):
     assert not UNREADABLE.search(output), (argv, output[-800:])
 
 
-def test_at_least_2000_hostile_inputs(request):
+def test_at_least_2000_hostile_inputs():
     """Counts what the tests above tried (when they ran in this session, as in CI)."""
     total = sum(TRIED.values())
     if TRIED["in-process"] == 0 or TRIED["cli"] == 0:
