@@ -17,7 +17,7 @@ TABS = [("Image", image_tab), ("Text", text_tab), ("Music", music_tab), ("Proven
 
 
 def build_app(checkpoints: Path = CHECKPOINTS) -> gr.Blocks:
-    with gr.Blocks(title="GAN Studio", delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title="GAN Studio", delete_cache=(600, 600)) as demo:
         gr.Markdown("# GAN Studio\nDigits, text and melodies made by generative adversarial networks. "
                     "Everything made here is **AI-generated** and labelled as such, visibly and in its metadata.")
         for name, module in TABS:
