@@ -63,12 +63,20 @@ def prune_outputs(max_age_s: float = OUTPUT_MAX_AGE_S) -> None:
 
 def write_output(data: bytes, name: str) -> str:
     """Write an output file under a fresh directory (so concurrent users never collide)."""
+    return write_outputs([(data, name)])[0]
+
+
+def write_outputs(files: list[tuple[bytes, str]]) -> list[str]:
+    """Write (data, name) files together under one fresh directory; their paths, in order."""
     global _last_prune
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     if time.time() - _last_prune > 60:
         _last_prune = time.time()
         prune_outputs()
     folder = Path(tempfile.mkdtemp(dir=OUTPUT_DIR))
-    path = folder / os.path.basename(name)
-    path.write_bytes(data)
-    return str(path)
+    paths = []
+    for data, name in files:
+        path = folder / os.path.basename(name)
+        path.write_bytes(data)
+        paths.append(str(path))
+    return paths

@@ -9,9 +9,9 @@ from pathlib import Path
 import gradio as gr
 
 from ganstudio.pipelines.image import ImagePipeline
-from ganstudio.provenance import export
+from ganstudio.provenance import export, export_many
 
-from .common import AI_LABEL, load_or_reason, unavailable, user_errors, write_output
+from .common import AI_LABEL, load_or_reason, unavailable, user_errors, write_output, write_outputs
 
 LABELS = ["any", *map(str, range(10))]
 
@@ -23,8 +23,9 @@ def make_functions(pipe: ImagePipeline):
     def generate_image(label: str = "any", count: float = 16, seed: float = 0, truncation: float = 2.0, mark: bool = True):
         result = pipe(label=label, count=count, seed=seed, truncation=truncation)
         # Each sample as its own signed PNG (no C2PA: a dozen at 0.1 s each would be slow).
-        gallery = [(write_output(export(result, f"sample-{i}", c2pa=False).data, f"digit-{y}-{i}.png"), f"{AI_LABEL} · digit {y}")
-                   for i, y in enumerate(result.labels)]
+        samples = export_many(result, [f"sample-{i}" for i in range(len(result.images))])
+        paths = write_outputs([(s.data, f"digit-{y}-{i}.png") for i, (s, y) in enumerate(zip(samples, result.labels))])
+        gallery = [(path, f"{AI_LABEL} · digit {y}") for path, y in zip(paths, result.labels)]
         signed = export(result, "grid-marked" if mark else "grid", "digits.png")
         grid = write_output(signed.data, f"digits-{result.metadata['parameters']['seed']}.png")
         return gallery, grid, result.metadata

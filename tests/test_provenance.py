@@ -461,3 +461,17 @@ def test_verify_and_regenerate_endpoints_over_http(client, tmp_path):
     with pytest.raises(Exception, match="not a readable image|truncated"):
         client.predict(handle_file(str(junk)), None, api_name="/verify")
     assert client.predict(handle_file(str(png)), None, api_name="/verify")[3]["status"] == "altered"  # still serving
+
+
+def test_export_many_records_every_artefact_and_keeps_the_chain(tmp_path, monkeypatch):
+    from ganstudio.provenance import export_many, verify_bytes, verify_ledger
+    from tests.conftest import make_image_checkpoint
+
+    monkeypatch.setenv("GANSTUDIO_HOME", str(tmp_path / "home"))
+    pipe = ImagePipeline.from_pretrained(make_image_checkpoint(tmp_path / "tiny-many"), device="cpu")
+    result = pipe(label="2", count=5, seed=3)
+    before = verify_ledger().records
+    signed = export_many(result, [f"sample-{i}" for i in range(5)])
+    report = verify_ledger()
+    assert report.ok and report.records == before + 5
+    assert [verify_bytes(s.data).status for s in signed] == ["trusted"] * 5

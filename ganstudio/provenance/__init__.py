@@ -8,7 +8,7 @@
 See docs/provenance.md for what goes where and how to check it.
 """
 
-from .artefacts import Regeneration, artefact_bytes, export, regenerate
+from .artefacts import Regeneration, artefact_bytes, export, export_many, regenerate
 from .errors import ProvenanceError
 from .keys import fingerprint, public_key, trust, trusted_keys
 from .ledger import LedgerReport, verify_ledger
@@ -17,6 +17,6 @@ from .verify import ALTERED, EXIT_CODES, NONE, TRUSTED, UNKNOWN_KEY, Verificatio
 
 __all__ = [
     "ALTERED", "EXIT_CODES", "NONE", "TRUSTED", "UNKNOWN_KEY", "LedgerReport", "ProvenanceError", "Regeneration", "Signed",
-    "Verification", "artefact_bytes", "export", "fingerprint", "public_key", "regenerate", "sign_and_embed", "trust",
+    "Verification", "artefact_bytes", "export", "export_many", "fingerprint", "public_key", "regenerate", "sign_and_embed", "trust",
     "trusted_keys", "verify_bytes", "verify_ledger",
 ]

@@ -64,6 +64,15 @@ def export(result: Any, artefact: str, title: str = "output", c2pa: bool = True)
     return sign_and_embed(artefact_bytes(result, artefact), result.metadata, artefact, title, c2pa)
 
 
+def export_many(result: Any, artefacts: list[str], c2pa: bool = False) -> list[Signed]:
+    """Several artefacts of `result`, signed, with their ledger records written in one go."""
+    from . import ledger
+
+    signed = [sign_and_embed(artefact_bytes(result, a), result.metadata, a, a, c2pa, record=False) for a in artefacts]
+    ledger.append_many([s.manifest for s in signed])
+    return signed
+
+
 @dataclass
 class Regeneration:
     identical: bool

@@ -6,6 +6,7 @@ tree, so a key can never be committed or shipped with the code.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -27,7 +28,12 @@ def default_home() -> Path:
 
 def studio_home() -> Path:
     """The data directory, created (owner-only) on first use."""
-    home = Path(os.environ.get("GANSTUDIO_HOME") or default_home()).expanduser().resolve()
+    return _studio_home(os.environ.get("GANSTUDIO_HOME") or str(default_home()))
+
+
+@functools.lru_cache(maxsize=16)  # asked for on every signature: resolve and create it once
+def _studio_home(setting: str) -> Path:
+    home = Path(setting).expanduser().resolve()
     if home == SOURCE_TREE or SOURCE_TREE in home.parents:
         raise ProvenanceError("GANSTUDIO_HOME points inside the GAN Studio source tree; keys must live outside it. "
                               "Set GANSTUDIO_HOME to a directory of your own (default: the per-user data directory).")

@@ -64,25 +64,34 @@ def _tail(f) -> tuple[int, str]:
 
 def append(manifest: dict[str, Any]) -> dict[str, Any]:
     """Add a record for one signed output; returns the record."""
+    return append_many([manifest])[0]
+
+
+def append_many(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add a record for each signed output, under one lock and with one head update."""
+    records = []
     with _lock, open(ledger_path(), "a+", encoding="utf-8") as f:
         if fcntl:
             fcntl.flock(f, fcntl.LOCK_EX)
         count, prev = _tail(f)
-        record = {
-            "seq": count,
-            "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "content_id": manifest["content_id"],
-            "content_sha256": manifest["content_sha256"],
-            "media": manifest["media"],
-            "model": manifest["model"].get("name"),
-            "manifest_sha256": sha256_hex(canonical_json(manifest)),
-            "prev": prev,
-        }
-        record["hash"] = record_hash(record)
-        f.write(json.dumps(record, sort_keys=True) + "\n")
+        for manifest in manifests:
+            record = {
+                "seq": count,
+                "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "content_id": manifest["content_id"],
+                "content_sha256": manifest["content_sha256"],
+                "media": manifest["media"],
+                "model": manifest["model"].get("name"),
+                "manifest_sha256": sha256_hex(canonical_json(manifest)),
+                "prev": prev,
+            }
+            record["hash"] = prev = record_hash(record)
+            records.append(record)
+            count += 1
+        f.write("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
         f.flush()
-        _write_head(count + 1, record["hash"])
-    return record
+        _write_head(count, prev)
+    return records
 
 
 @dataclass

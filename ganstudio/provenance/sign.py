@@ -25,11 +25,13 @@ class Signed:
         return json.dumps(json.loads(self.envelope), indent=2, ensure_ascii=False) + "\n"
 
 
-def sign_and_embed(data: bytes, metadata: dict[str, Any], artefact: str, title: str = "output", c2pa: bool = True) -> Signed:
+def sign_and_embed(data: bytes, metadata: dict[str, Any], artefact: str, title: str = "output", c2pa: bool = True,
+                   record: bool = True) -> Signed:
     """Sign the file `data` (PNG, WAV, MIDI or UTF-8 text) made with `metadata` (a pipeline
     Result's), embed the envelope in it (and a C2PA manifest where available), and append it
     to the ledger. `artefact` names which output of the Result it is, for regeneration.
-    `c2pa=False` skips the C2PA manifest (about 0.1 s a file), for previews made by the dozen.
+    `c2pa=False` skips the C2PA manifest (about 0.1 s a file), for previews made by the dozen;
+    `record=False` leaves the ledger to the caller (who appends many at once).
 
         >>> signed = sign_and_embed(result.png_bytes(), result.metadata, "grid")
         >>> open("digits.png", "wb").write(signed.data)
@@ -42,5 +44,6 @@ def sign_and_embed(data: bytes, metadata: dict[str, Any], artefact: str, title: 
     out = fmt_module.embed(data, envelope)
     if c2pa:
         out = c2pa_support.add_manifest(out, fmt, envelope, title)
-    ledger.append(manifest)
+    if record:
+        ledger.append(manifest)
     return Signed(out, manifest, envelope)
