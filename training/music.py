@@ -135,7 +135,9 @@ datasets: [nottingham]
 
 A MidiNet-style convolutional GAN (Yang, Chou & Yang, ISMIR 2017) that writes a melody one bar
 of 16 sixteenth notes at a time, conditioned on the bar's chord (root and major/minor) and on
-the previous bar. Monophonic, with held notes told apart from repeated ones. Everything it
+the previous bar. Monophonic, with held notes told apart from repeated ones. Beside the paper's
+layers, the discriminator has a small contour branch that sees the sounding pitches and the
+chord's tones along the pitch axis. Everything it
 makes is **AI-generated**; the studio marks its MIDI files so (copyright and text meta events).
 
 ## Data and licence
@@ -151,6 +153,7 @@ GPL-3.0, these weights are shared under GPL-3.0 as well.
 ## Training
 
 ```
+python -m training.music_data --data ../shared/datasets/nottingham/MIDI --out .data/nottingham-bars.npz
 {command}
 ```
 
