@@ -1,6 +1,6 @@
 """Inference speed, cold start and memory of the studio.
 
-In process: p50/p95 of each pipeline for the UI's typical request (64 digits; 16 sentences;
+In process: p50/p95 of each pipeline call (the model, no file writing or signing) for the UI's typical request (64 digits; 16 sentences;
 8 bars rendered to MIDI and audio). Through HTTP: the same requests by gradio_client against
 `python app.py` started by this script on loopback, whose cold start (seconds from launch to
 the first successful request) is shown beside the time to merely import gradio and torch.
@@ -92,7 +92,9 @@ def over_http(repeats: int) -> dict:
     try:
         while True:
             try:
-                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                # The response itself, without fetching each returned file in turn afterwards
+                # (gradio_client downloads them one by one: 64 gallery files are 64 more requests).
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
                 client.predict(count=1, api_name="/generate_image")
                 break
             except Exception:

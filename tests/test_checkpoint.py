@@ -67,3 +67,18 @@ def test_wrong_family_is_refused(tmp_path):
     save_pretrained(tmp_path / "t", {"family": "seqgan", "class": "X", "args": {}}, prefixed("g", {"w": torch.ones(1)}), "")
     with pytest.raises(CheckpointError, match="needs 'dcgan'"):
         ImagePipeline.from_pretrained(tmp_path / "t")
+
+
+def test_skip_weight_init_is_scoped_and_loading_fills_every_weight(tiny_image_checkpoint):
+    from ganstudio.models.dcgan import Generator
+    from ganstudio.pipelines.base import skip_weight_init
+
+    before = torch.nn.init.normal_
+    with skip_weight_init():
+        t = torch.full((3,), 7.0)
+        assert torch.equal(torch.nn.init.normal_(t), torch.full((3,), 7.0))  # untouched
+    assert torch.nn.init.normal_ is before
+    pipe = ImagePipeline.from_pretrained(tiny_image_checkpoint, device="cpu")
+    built = pipe.build(Generator, pipe.config["args"]["generator"], load_pretrained(tiny_image_checkpoint)[1], "generator_ema")
+    for (name, a), (_, b) in zip(built.state_dict().items(), pipe.generator.state_dict().items()):
+        assert torch.equal(a, b), name

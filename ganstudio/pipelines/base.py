@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -59,6 +60,13 @@ class Pipeline:
             raise CheckpointError(f"{self.path}: the weights do not match config.json ({prefix}: {first})") from None
         return module.to(self.device).eval().requires_grad_(False)
 
+    def build(self, cls: type[torch.nn.Module], args: dict[str, Any], tensors: dict[str, torch.Tensor], prefix: str):
+        """cls(**args) filled from the checkpoint, built without initialising weights that the
+        checkpoint replaces anyway (random initialisation of a large model costs seconds)."""
+        with skip_weight_init():
+            module = cls(**args)
+        return self.load_module(module, tensors, prefix)
+
     def base_metadata(self) -> dict[str, Any]:
         return {
             "model": self.name,
@@ -67,6 +75,29 @@ class Pipeline:
             "device": self.device.type,
             "ai_generated": True,
         }
+
+
+_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_",
+                   "xavier_uniform_", "xavier_normal_", "orthogonal_")
+_init_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def skip_weight_init():
+    """Make torch.nn.init's random initialisers no-ops while a module is built.
+
+    Only for modules whose every parameter and buffer is then loaded with strict=True, which
+    fails loudly on anything left out, so no uninitialised value can survive.
+    """
+    with _init_lock:
+        saved = {name: getattr(torch.nn.init, name) for name in _INIT_FUNCTIONS}
+        try:
+            for name in _INIT_FUNCTIONS:
+                setattr(torch.nn.init, name, lambda tensor, *args, **kwargs: tensor)
+            yield
+        finally:
+            for name, fn in saved.items():
+                setattr(torch.nn.init, name, fn)
 
 
 def seeded_generator(seed: int) -> torch.Generator:

@@ -52,8 +52,8 @@ class TextPipeline(Pipeline):
         super().__init__(config, tensors, device, path)
         vocab = config.get("vocabulary")
         self.vocab = Vocabulary(vocab["tokens"], vocab["kind"]) if vocab else None
-        self.generator: Generator = self.load_module(Generator(**config["args"]["generator"]), tensors, "generator")
-        self.discriminator: Discriminator = self.load_module(Discriminator(**config["args"]["discriminator"]), tensors, "discriminator")
+        self.generator: Generator = self.build(Generator, config["args"]["generator"], tensors, "generator")
+        self.discriminator: Discriminator = self.build(Discriminator, config["args"]["discriminator"], tensors, "discriminator")
         self.seq_len = self.generator.seq_len
         # The longest text: every position but the one kept for <eos>.
         self.max_tokens = self.seq_len - 1 if self.vocab else self.seq_len
