@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,17 +91,19 @@ def over_http(repeats: int) -> dict:
     server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while True:
+        url = f"http://127.0.0.1:{port}/"
+        while True:  # a plain HTTP probe: a Client() on a closed port costs seconds to fail
             try:
-                # The response itself, without fetching each returned file in turn afterwards
-                # (gradio_client downloads them one by one: 64 gallery files are 64 more requests).
-                client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
-                client.predict(count=1, api_name="/generate_image")
+                urllib.request.urlopen(url + "config", timeout=1)
                 break
-            except Exception:
-                if time.perf_counter() - start > 120:
-                    raise
+            except OSError:
+                if time.perf_counter() - start > 120 or server.poll() is not None:
+                    raise RuntimeError("the studio did not start")
                 time.sleep(0.05)
+        # The response itself, without fetching each returned file in turn afterwards
+        # (gradio_client downloads them one by one: 64 gallery files are 64 more requests).
+        client = Client(url, verbose=False, download_files=False)
+        client.predict(count=1, api_name="/generate_image")
         cold = time.perf_counter() - start
         endpoints = {e for e in client.view_api(print_info=False, return_format="dict")["named_endpoints"]}
         idle = rss_mb(server.pid)
