@@ -11,6 +11,7 @@ import gradio as gr
 
 from ganstudio.errors import InvalidParameterError
 from ganstudio.pipelines.image import ImagePipeline
+from ganstudio.pipelines.music import MusicPipeline
 from ganstudio.pipelines.text import TextPipeline
 from ganstudio.provenance import ProvenanceError, fingerprint, public_key, regenerate, verify_bytes
 from ganstudio.provenance.formats import read_limited, sniff
@@ -81,7 +82,24 @@ def _score_text(text_pipes: dict[str, TextPipeline], data: bytes) -> str:
     return f"No installed text model knows every word of this text (models: {installed}), so it cannot be scored."
 
 
-def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None = None, text_pipes: dict[str, TextPipeline] | None = None):
+MUSIC_SCORE_HELP = (
+    "What this can tell: how much each bar resembles, to the melody discriminator, the Nottingham folk-tune bars it "
+    "was trained against, given the bar's chord. What it cannot tell: whether a person or a model wrote the melody "
+    "(the generator was trained to fool exactly this judge), nor whether it is good music outside that style."
+)
+
+
+def _score_music(music_pipe: MusicPipeline | None, data: bytes) -> str:
+    if music_pipe is None:
+        return "The music model is not installed, so melodies cannot be scored."
+    scores = music_pipe.realness_of(data)
+    rows = "\n".join(f"| {i + 1} | {score:.2f} |" for i, score in enumerate(scores))
+    return (f"Scored by the melody discriminator (P(real) per bar, 0-1; mean {sum(scores) / len(scores):.2f}):\n\n"
+            f"| Bar | P(real) |\n|---|---|\n{rows}\n\n{MUSIC_SCORE_HELP}")
+
+
+def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None = None, text_pipes: dict[str, TextPipeline] | None = None,
+                   music_pipe: MusicPipeline | None = None):
     """The tab's callbacks, plain functions that tests can call without a browser."""
 
     @user_errors
@@ -116,7 +134,7 @@ def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None = None, t
         """How real the matching discriminator finds an image or a text, with what that can and cannot tell.
 
         Args:
-            file: a PNG image or a UTF-8 text file
+            file: a PNG image, a MIDI melody or a UTF-8 text file
         """
         data, _ = _read(file, None)
         fmt = sniff(data)
@@ -124,7 +142,9 @@ def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None = None, t
             return _score_image(image_pipe, data)
         if fmt == "text":
             return _score_text(text_pipes or {}, data)
-        return "Melodies cannot be scored yet: the melody discriminator is not part of the music pipeline. Images and text can."
+        if fmt == "midi":
+            return _score_music(music_pipe, data)
+        return "Only images (PNG), melodies (MIDI) and text can be scored; a WAV has no discriminator to judge it."
 
     return verify, regenerate_file, discriminator_score
 
@@ -132,7 +152,8 @@ def make_functions(checkpoints: Path, image_pipe: ImagePipeline | None = None, t
 def render(checkpoints: Path) -> None:
     image_pipe, _ = load_or_reason(ImagePipeline, checkpoints / "mnist-cdcgan")
     text_pipes = {name: pipe for name in TEXT_MODELS if (pipe := load_or_reason(TextPipeline, checkpoints / name)[0])}
-    verify, regenerate_file, discriminator_score = make_functions(checkpoints, image_pipe, text_pipes)
+    music_pipe, _ = load_or_reason(MusicPipeline, checkpoints / "nottingham-midinet")
+    verify, regenerate_file, discriminator_score = make_functions(checkpoints, image_pipe, text_pipes, music_pipe)
     try:
         key = public_key()
         key_line = f"This studio's public key: `{key}` (fingerprint `{fingerprint(key)}`)."

@@ -55,9 +55,11 @@ def make_studio_checkpoints(root: Path, seed: int = 0) -> Path:
                                       "vocabulary": {"kind": kind, "tokens": tokens}},
                         {**prefixed("generator", seqgan.Generator(**g_args).state_dict()),
                          **prefixed("discriminator", seqgan.Discriminator(**d_args).state_dict())}, "# tiny\n")
-    g_args = {"z_dim": 8, "vocab": VOCAB, "width": 16}
-    save_pretrained(root / "nottingham-midinet", {"name": "nottingham-midinet", "family": "midinet", "class": "MidiNet", "args": {"generator": g_args}},
-                    prefixed("generator", midinet.Generator(**g_args).eval().state_dict()), "# tiny\n")
+    g_args, d_args = {"z_dim": 8, "vocab": VOCAB, "width": 16}, {"vocab": VOCAB, "width": 8, "hidden": 16}
+    save_pretrained(root / "nottingham-midinet", {"name": "nottingham-midinet", "family": "midinet", "class": "MidiNet",
+                                                  "args": {"generator": g_args, "discriminator": d_args}},
+                    {**prefixed("generator", midinet.Generator(**g_args).eval().state_dict()),
+                     **prefixed("discriminator", midinet.Discriminator(**d_args).state_dict())}, "# tiny\n")
     return root
 
 

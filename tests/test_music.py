@@ -298,3 +298,22 @@ def test_music_tab_over_http(checkpoints, tmp_path):
         assert meta["parameters"]["bars"] == 8
     finally:
         app.close()
+
+
+def test_the_discriminator_scores_each_bar_of_a_song_and_the_provenance_tab_shows_it(tmp_path):
+    from demo.provenance_tab import make_functions
+    from ganstudio import MusicPipeline
+    from tests.conftest import make_studio_checkpoints
+
+    checkpoints = make_studio_checkpoints(tmp_path / "ck")
+    pipe = MusicPipeline.from_pretrained(checkpoints / "nottingham-midinet", device="cpu")
+    song = pipe(chords="C G Am F", bars=6, seed=2)
+    scores = pipe.realness_of(song.midi)
+    assert len(scores) == 6 and all(0.0 <= s <= 1.0 for s in scores)
+    assert scores == pipe.realness_of(song.midi)
+    path = tmp_path / "song.mid"
+    path.write_bytes(song.midi)
+    _, _, score = make_functions(checkpoints, music_pipe=pipe)
+    shown = score(str(path))
+    assert "P(real) per bar" in shown and shown.count("\n| ") >= 6
+    assert "cannot tell" in shown

@@ -411,7 +411,7 @@ def test_tab_functions(results, checkpoints, tmp_path):
     assert "cannot" in text and "+0.07 on real" in text
     wav = tmp_path / "a.wav"
     wav.write_bytes(export(results["music"], "wav").data)
-    assert "Melodies cannot be scored" in score(str(wav))
+    assert "a WAV has no discriminator" in score(str(wav))
     txt = tmp_path / "a.txt"
     txt.write_bytes(export(results["text"], "txt").data)
     scored = score(str(txt))

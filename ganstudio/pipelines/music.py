@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..chords import NOTE_NAMES, parse_progression
+from ..chords import NOTE_NAMES, name_chord, parse_progression
 from ..errors import InvalidParameterError
-from ..midi import GM_PROGRAMS, STEPS_PER_BAR, Note, chord_voicing, first_bar_with_notes, read_midi, steps_to_notes, write_midi
-from ..models.midinet import JOINTS, Generator, generate_bars
+from ..midi import GM_PROGRAMS, STEPS_PER_BAR, Note, chord_voicing, first_bar_with_notes, notes_to_steps, read_midi, steps_to_notes, write_midi
+from ..models.midinet import JOINTS, Discriminator, Generator, generate_bars
 from ..pianoroll import piano_roll
 from ..synth import SAMPLE_RATE, fluidsynth_wav, synthesise, wav_bytes
 from ..validation import check_choice, check_int, check_seed, shown
@@ -110,6 +110,37 @@ class MusicPipeline(Pipeline):
         gen = Generator(**config["args"]["generator"])
         prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
         self.generator = self.load_module(gen, tensors, prefix)
+        has_d = "discriminator" in config["args"] and any(k.startswith("discriminator.") for k in tensors)
+        self.discriminator = self.build(Discriminator, config["args"]["discriminator"], tensors, "discriminator") if has_d else None
+
+    @torch.inference_mode()
+    def realness_of(self, midi: bytes, max_bars: int = 64) -> list[float]:
+        """The discriminator's P(real) for each bar of a MIDI file's melody over its chords.
+
+        The melody is the track named `melody` (else the first with notes), read as one voice
+        in sixteenths; each bar's chord is named from the notes of the track named `chords`
+        that sound in it (no chords track: no chord). A high value says the bar looks like the
+        Nottingham bars the discriminator was trained against, nothing about who wrote it.
+        """
+        if self.discriminator is None:
+            raise InvalidParameterError("this music checkpoint has no discriminator to score with")
+        contents = read_midi(midi)
+        named = dict(zip(contents.names, contents.tracks))
+        melody = named.get("melody") or next((t for t in contents.tracks if t), [])
+        if not melody:
+            raise InvalidParameterError("the MIDI file has no notes to score")
+        step = contents.ticks_per_beat / 4
+        bar_ticks = STEPS_PER_BAR * step
+        bars = min(max_bars, int(np.ceil(max(n.end for n in melody) / bar_ticks)))
+        tokens = notes_to_steps(melody, step, bars * STEPS_PER_BAR).reshape(bars, STEPS_PER_BAR)
+        chord_notes = named.get("chords", [])
+        chords = [
+            name_chord({n.pitch % 12 for n in chord_notes if n.start < (b + 1) * bar_ticks and n.end > b * bar_ticks}).vector()
+            for b in range(bars)
+        ]
+        bar = torch.nn.functional.one_hot(torch.as_tensor(tokens), self.discriminator.pitches + 2).float()[:, None]
+        logits, _ = self.discriminator(bar.to(self.device), torch.tensor(chords, device=self.device))
+        return torch.sigmoid(logits.float()).cpu().tolist()
 
     def __call__(
         self,
