@@ -5,7 +5,7 @@ classifier on the requested class, and the Fréchet distance in that classifier'
 feature space against the MNIST test set. The floor is the same distance between 10,000
 MNIST training images and the test set.
 
-    python benchmarks/image_quality.py --data ../shared/datasets/mnist/mnist.npz
+    python benchmarks/image_quality.py --data path/to/mnist.npz
 """
 
 from __future__ import annotations
