@@ -73,11 +73,19 @@ def test_skip_weight_init_is_scoped_and_loading_fills_every_weight(tiny_image_ch
     from ganstudio.models.dcgan import Generator
     from ganstudio.pipelines.base import skip_weight_init
 
-    before = torch.nn.init.normal_
+    import threading
+
+    other = {}
     with skip_weight_init():
         t = torch.full((3,), 7.0)
         assert torch.equal(torch.nn.init.normal_(t), torch.full((3,), 7.0))  # untouched
-    assert torch.nn.init.normal_ is before
+        assert torch.equal(t.uniform_(), torch.full((3,), 7.0))
+        # another thread (a request drawing its noise) is not affected
+        thread = threading.Thread(target=lambda: other.setdefault("x", torch.nn.init.normal_(torch.full((3,), 7.0))))
+        thread.start()
+        thread.join()
+    assert not torch.equal(other["x"], torch.full((3,), 7.0))
+    assert not torch.equal(torch.nn.init.normal_(torch.full((3,), 7.0)), torch.full((3,), 7.0))
     pipe = ImagePipeline.from_pretrained(tiny_image_checkpoint, device="cpu")
     built = pipe.build(Generator, pipe.config["args"]["generator"], load_pretrained(tiny_image_checkpoint)[1], "generator_ema")
     for (name, a), (_, b) in zip(built.state_dict().items(), pipe.generator.state_dict().items()):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from ..checkpoint import load_pretrained, sub_state
 from ..device import pick_device
@@ -77,27 +77,24 @@ class Pipeline:
         }
 
 
-_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_",
-                   "xavier_uniform_", "xavier_normal_", "orthogonal_")
-_init_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def skip_weight_init():
-    """Make torch.nn.init's random initialisers no-ops while a module is built.
+class skip_weight_init(TorchFunctionMode):
+    """While active (in this thread only), the in-place random fills that weight initialisers
+    use leave the tensor as it is.
 
     Only for modules whose every parameter and buffer is then loaded with strict=True, which
-    fails loudly on anything left out, so no uninitialised value can survive.
+    fails loudly on anything left out, so no unfilled value can survive. A function mode is
+    local to its thread, so a request drawing random numbers elsewhere is never affected.
     """
-    with _init_lock:
-        saved = {name: getattr(torch.nn.init, name) for name in _INIT_FUNCTIONS}
-        try:
-            for name in _INIT_FUNCTIONS:
-                setattr(torch.nn.init, name, lambda tensor, *args, **kwargs: tensor)
-            yield
-        finally:
-            for name, fn in saved.items():
-                setattr(torch.nn.init, name, fn)
+
+    FILLS = {torch.Tensor.normal_, torch.Tensor.uniform_, torch.Tensor.exponential_, torch.Tensor.random_,
+             # the initialisers dispatch as themselves before they reach the fills above
+             *(getattr(torch.nn.init, name) for name in ("normal_", "uniform_", "trunc_normal_", "kaiming_uniform_",
+                                                         "kaiming_normal_", "xavier_uniform_", "xavier_normal_", "orthogonal_"))}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in self.FILLS:  # the tensor to fill comes first, or by name
+            return args[0] if args else (kwargs or {}).get("tensor", (kwargs or {}).get("self"))
+        return func(*args, **(kwargs or {}))
 
 
 def seeded_generator(seed: int) -> torch.Generator:
