@@ -78,8 +78,8 @@ def test_skip_weight_init_is_scoped_and_loading_fills_every_weight(tiny_image_ch
     other = {}
     with skip_weight_init():
         t = torch.full((3,), 7.0)
-        assert torch.equal(torch.nn.init.normal_(t), torch.full((3,), 7.0))  # untouched
-        assert torch.equal(t.uniform_(), torch.full((3,), 7.0))
+        assert torch.equal(torch.nn.init.normal_(t), torch.zeros(3))  # no random draw
+        assert torch.equal(torch.full((3,), 7.0).uniform_(), torch.zeros(3))
         # another thread (a request drawing its noise) is not affected
         thread = threading.Thread(target=lambda: other.setdefault("x", torch.nn.init.normal_(torch.full((3,), 7.0))))
         thread.start()

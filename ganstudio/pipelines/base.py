@@ -79,7 +79,7 @@ class Pipeline:
 
 class skip_weight_init(TorchFunctionMode):
     """While active (in this thread only), the in-place random fills that weight initialisers
-    use leave the tensor as it is.
+    use fill with zeros instead: a memset, not a random draw per weight.
 
     Only for modules whose every parameter and buffer is then loaded with strict=True, which
     fails loudly on anything left out, so no unfilled value can survive. A function mode is
@@ -93,7 +93,11 @@ class skip_weight_init(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         if func in self.FILLS:  # the tensor to fill comes first, or by name
-            return args[0] if args else (kwargs or {}).get("tensor", (kwargs or {}).get("self"))
+            tensor = args[0] if args else (kwargs or {}).get("tensor", (kwargs or {}).get("self"))
+            # zeros rather than left as allocated: what an initialiser computes next from the
+            # fill (erfinv, scaling) stays cheap, where garbage memory can make it crawl
+            with torch.no_grad():
+                return tensor.zero_()
         return func(*args, **(kwargs or {}))
 
 
