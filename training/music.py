@@ -153,7 +153,7 @@ GPL-3.0, these weights are shared under GPL-3.0 as well.
 ## Training
 
 ```
-python -m training.music_data --data ../shared/datasets/nottingham/MIDI --out .data/nottingham-bars.npz
+python -m training.music_data --data path/to/nottingham/MIDI --out .data/nottingham-bars.npz
 {command}
 ```
 
