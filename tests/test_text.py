@@ -93,6 +93,22 @@ def test_rollouts_keep_each_prefix_and_rewards_have_one_value_per_token():
     torch.testing.assert_close(r[:, -1], d.eval().realness(seqs))
 
 
+def test_rollout_completions_follow_the_generator_from_each_prefix():
+    # The first drawn token of every completion of prefix t must be distributed as
+    # G(y_(t+1) | y_0 .. y_t): the branch starts from the state after that very prefix.
+    torch.manual_seed(3)
+    g = Generator(vocab_size=4, emb_dim=3, hidden_dim=5, seq_len=5, start_token=0)
+    for p in g.parameters():
+        torch.nn.init.normal_(p, 0.0, 1.0)
+    seqs = g.sample(2)
+    done = g.rollout(seqs, 6000)
+    expected = torch.softmax(g(seqs), dim=-1)  # (B, T, V): next-token probabilities
+    for t in range(4):
+        first = done[:, t, :, t + 1]  # (B, n)
+        freq = torch.stack([(first == v).float().mean(1) for v in range(4)], dim=1)
+        torch.testing.assert_close(freq, expected[:, t + 1], atol=0.03, rtol=0)
+
+
 def test_policy_gradient_step_moves_the_generator_and_follow_applies_the_delay():
     torch.manual_seed(1)
     g = Generator(vocab_size=9, emb_dim=4, hidden_dim=4, seq_len=5)

@@ -171,7 +171,7 @@ def rewards(rollout_net: Generator, d: Discriminator, seqs: torch.Tensor, n_roll
     """SeqGAN's reward of each token, (B, T): the mean realness of `n_rollouts` completions of
     the sequence up to it; the last token's reward is the realness of the sequence itself."""
     B, T = seqs.shape
-    done = rollout_net.rollout(seqs, n_rollouts).view(-1, T)
+    done = rollout_net.rollout(seqs, n_rollouts).reshape(-1, T)
     d.eval()
     scores = torch.cat([d.realness(c) for c in done.split(chunk)])
     partial = scores.view(B, T - 1, n_rollouts).mean(dim=2)
