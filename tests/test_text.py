@@ -52,8 +52,20 @@ def checkpoints(tmp_path_factory) -> Path:
     (root / "poems.txt").write_text("\n".join(POEMS) + "\n", encoding="utf-8")
     ckpts = root / "checkpoints"
     trainer.main(["--data", str(root / "captions.txt"), "--test-data", str(root / "test.txt"), "--out", str(ckpts / "coco-seqgan"), "--run-dir", str(root / "run-coco"), *TINY])
-    trainer.main(["--data", str(root / "poems.txt"), "--kind", "char", "--holdout", "0.2", "--out", str(ckpts / "poems-seqgan"), "--run-dir", str(root / "run-poems"), *TINY])
+    trainer.main(["--data", str(root / "poems.txt"), "--kind", "char", "--holdout", "0.2", "--out", str(ckpts / "poems-seqgan"), "--run-dir", str(root / "run-poems"), *TINY, "--mle-every", "1"])
     return ckpts
+
+
+def test_interleaved_mle_gives_the_seqgan_generator_the_twins_mle_epochs(checkpoints):
+    def adam_steps(run: str, opt: str) -> float:
+        state = torch.load(checkpoints.parent / run / "state.pt", map_location="cpu", weights_only=True)
+        return float(next(iter(state["objects"][opt]["state"].values()))["step"])
+
+    # without --mle-every (the paper): the twin's extra MLE epochs are the only MLE after pretraining
+    assert adam_steps("run-coco", "g_opt") < adam_steps("run-coco", "twin_opt")
+    # with --mle-every 1 and --twin-every 1 both generators see the same MLE epochs
+    assert adam_steps("run-poems", "g_opt") == adam_steps("run-poems", "twin_opt")
+    assert adam_steps("run-poems", "pg_opt") == 2  # and the SeqGAN generator its 2 policy-gradient steps
 
 
 def test_oracle_step_matches_the_published_equations():

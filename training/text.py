@@ -11,6 +11,10 @@ policy-gradient step of the generator (rewards from 16 Monte Carlo rollouts scor
 discriminator), the rollout network moved 20% of the way to the generator (delay 0.8), and 5
 discriminator rounds of 3 epochs on fresh negatives.
 
+With `--mle-every N` the SeqGAN generator also trains one MLE epoch every N adversarial epochs
+(interleaved training, as in LeakGAN); with `--twin-every N` too, both generators see the same
+MLE epochs and differ only by the policy-gradient steps.
+
 The MLE baseline trains in the same run: at the end of pretraining the generator is copied and
 the copy goes on with one MLE epoch per adversarial epoch, so both are measured side by side
 (NLL-oracle for the oracle data, held-out NLL and BLEU for text) at every evaluation.
@@ -22,6 +26,7 @@ Each epoch of each phase is one unit of the run's schedule; state is saved after
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import shlex
 import sys
@@ -70,6 +75,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rollout-delay", type=float, default=0.8, help="rollout net <- delay * rollout + (1 - delay) * generator")
     p.add_argument("--reward-chunk", type=int, default=8192, help="rollout sequences scored per discriminator call")
     p.add_argument("--twin-every", type=int, default=1, help="the MLE baseline trains one epoch every N adversarial epochs")
+    p.add_argument("--mle-every", type=int, default=0, help="the SeqGAN generator also trains one MLE epoch every N adversarial epochs (interleaved training, as LeakGAN; 0: never, as the paper)")
     p.add_argument("--time-limit", type=float, default=0, help="stop the schedule after this many seconds and write the checkpoint (0: none)")
     p.add_argument("--eval-every", type=int, default=5, help="evaluate every N units of the schedule (and at each phase's end)")
     p.add_argument("--eval-samples", type=int, default=0, help="samples per evaluation (default: 10,000 for the oracle, 1,000 for text)")
@@ -310,7 +316,9 @@ def train(args: argparse.Namespace) -> None:
             m["mle_loss"] = mle_epoch(g, g_opt, data.real, args, ctx, unit)
             if unit == pre - 1:  # pretraining done: the MLE baseline and the rollout net start here
                 twin.load_state_dict(g.state_dict())
-                twin_opt.load_state_dict(g_opt.state_dict())
+                # a deep copy: load_state_dict keeps the very tensors it is given, and the two
+                # optimisers must not share their moments or step counts
+                twin_opt.load_state_dict(copy.deepcopy(g_opt.state_dict()))
                 rollout_net.load_state_dict(g.state_dict())
         elif unit < pre + dpre:
             phase = "d_pretrain"
@@ -324,6 +332,8 @@ def train(args: argparse.Namespace) -> None:
             m["d_loss"], m["d_acc"] = (sum(x) / len(x) for x in zip(*losses)) if losses else (NAN, NAN)
             if (unit - pre - dpre) % args.twin_every == 0:
                 m["mle_loss"] = mle_epoch(twin, twin_opt, data.real, args, ctx, unit)
+            if args.mle_every and (unit - pre - dpre) % args.mle_every == args.mle_every - 1:
+                mle_epoch(g, g_opt, data.real, args, ctx, unit)
         last_of_phase = unit in (pre - 1, pre + dpre - 1, total - 1)
         if phase != "d_pretrain" and (unit % args.eval_every == 0 or last_of_phase):
             m.update(evaluate(data, g, twin if phase == "adversarial" else None, args, ctx.device))
@@ -360,7 +370,7 @@ def save_checkpoint(args, data: Data, g, twin, d, g_args, d_args, metrics, secon
     name = Path(args.out).name
     schedule = {k: getattr(args, k) for k in (
         "epochs", "batch_size", "lr", "seed", "mle_epochs", "grad_clip", "d_pretrain_rounds", "d_pretrain_epochs",
-        "d_rounds", "d_epochs", "d_batch_size", "d_lr", "d_l2", "negatives", "g_steps", "pg_batch_size", "rollouts", "rollout_delay", "twin_every")}
+        "d_rounds", "d_epochs", "d_batch_size", "d_lr", "d_l2", "negatives", "g_steps", "pg_batch_size", "rollouts", "rollout_delay", "twin_every", "mle_every")}
     device = torch.cuda.get_device_name(ctx.device) if ctx.device.type == "cuda" else "cpu"
     config = {
         "name": name,
