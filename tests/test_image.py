@@ -26,6 +26,30 @@ def test_soft_labels_equal_hard_labels_for_one_hot():
     assert torch.allclose(g(z, y), g(z, torch.eye(10)[y]), atol=1e-6)
 
 
+def test_inference_norm_folds_the_running_statistics_and_the_class_affine():
+    from ganstudio.models.dcgan import ConditionalBatchNorm2d
+
+    torch.manual_seed(0)
+    cbn = ConditionalBatchNorm2d(5, 3)
+    torch.nn.init.normal_(cbn.gain.weight)
+    torch.nn.init.normal_(cbn.bias.weight)
+    cbn.bn.running_mean.normal_()
+    cbn.bn.running_var.uniform_(0.5, 2.0)
+    x, y = torch.randn(4, 5, 6, 6), torch.tensor([0, 2, 1, 2])
+    cbn.eval()
+    normed = (x - cbn.bn.running_mean[:, None, None]) / torch.sqrt(cbn.bn.running_var[:, None, None] + cbn.bn.eps)
+    expected = normed * cbn.gain(y)[:, :, None, None] + cbn.bias(y)[:, :, None, None]
+    torch.testing.assert_close(cbn(x, y), expected)
+    # a channels-last generator computes the same images
+    g = Generator(width=8).eval()
+    z, labels = torch.randn(3, 128), torch.tensor([1, 4, 7])
+    with torch.no_grad():
+        plain = g(z, labels)
+        fast = g.to(memory_format=torch.channels_last)(z, labels)
+    assert g.up1.weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(fast, plain, atol=1e-5, rtol=1e-5)
+
+
 def test_same_seed_same_bytes_other_seed_other_images(tiny_image_checkpoint):
     pipe = ImagePipeline.from_pretrained(tiny_image_checkpoint, device="cpu")
     a, b = pipe(label="3", count=8, seed=42), pipe(label="3", count=8, seed=42)
