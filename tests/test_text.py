@@ -121,6 +121,32 @@ def test_rollout_completions_follow_the_generator_from_each_prefix():
         torch.testing.assert_close(freq, expected[:, t + 1], atol=0.03, rtol=0)
 
 
+def test_discriminator_skips_padding_windows_without_changing_its_features():
+    torch.manual_seed(4)
+    d = Discriminator(vocab_size=12, seq_len=30, emb_dim=6, filter_sizes=[1, 3, 8, 20], num_filters=[5, 4, 3, 2]).eval()
+    seqs = torch.randint(1, 12, (5, 30))
+    for row, length in enumerate([3, 9, 0, 14, 6]):  # content, then padding with token 0
+        seqs[row, length:] = 0
+    with torch.no_grad():
+        full = d.pooled(seqs)
+        torch.testing.assert_close(d.pooled(seqs, pad=0), full)
+        torch.testing.assert_close(d.pooled(seqs[2:3], pad=0), d.pooled(seqs[2:3]))  # all padding
+        torch.testing.assert_close(d.realness(seqs, pad=0), d.realness(seqs))
+
+
+def test_sampling_stops_once_every_row_has_ended_and_keeps_the_tokens_before():
+    torch.manual_seed(5)
+    g = Generator(vocab_size=6, emb_dim=4, hidden_dim=4, seq_len=25)
+    noise = torch.rand(7, 25)
+    plain = g.sample(7, noise=noise)
+    stopped = g.sample(7, noise=noise, stop=0)
+    assert stopped.shape == plain.shape
+    for a, b in zip(plain.tolist(), stopped.tolist()):
+        end = a.index(0) if 0 in a else len(a)
+        assert b[: end + 1] == a[: end + 1]  # the same draws up to and with the first stop
+        assert all(t == 0 for t in b[end:])  # and nothing but the stop token after it
+
+
 def test_policy_gradient_step_moves_the_generator_and_follow_applies_the_delay():
     torch.manual_seed(1)
     g = Generator(vocab_size=9, emb_dim=4, hidden_dim=4, seq_len=5)

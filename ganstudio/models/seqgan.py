@@ -111,12 +111,15 @@ class Generator(nn.Module):
         top_k: int = 0,
         noise: torch.Tensor | None = None,
         banned: tuple[int, ...] = (),
+        stop: int | None = None,
     ) -> torch.Tensor:
         """`n` sequences of `length` tokens (default seq_len), (n, length).
 
         `prefix` (P,) fixes the first tokens. With `noise` (n, length) uniforms in [0, 1) the
         draws are made by inverting the CDF, so a seeded noise tensor fixes the output on any
         device; without it, they come from the global RNG. `banned` tokens are never drawn.
+        With `stop`, drawing ends once every row has drawn that token, and each row holds
+        only that token after it.
         """
         length = length or self.seq_len
         device = self.embedding.weight.device
@@ -139,6 +142,11 @@ class Generator(nn.Module):
             u = None if noise is None else noise[:, t : t + 1].to(device)
             tokens = draw(F.softmax(logits / temperature, dim=-1), u)
             seqs[:, t] = tokens
+            if stop is not None and bool((seqs[:, p : t + 1] == stop).any(dim=1).all()):
+                break
+        if stop is not None:  # after its stop token a row holds nothing else
+            after = (seqs[:, p:] == stop).cumsum(dim=1) > 0
+            seqs[:, p:] = seqs[:, p:].masked_fill(after, stop)
         return seqs
 
     @torch.no_grad()
@@ -217,14 +225,38 @@ class Discriminator(nn.Module):
             nn.init.trunc_normal_(layer.weight, std=0.1, a=-0.2, b=0.2)
             nn.init.constant_(layer.bias, 0.1)
 
-    def forward(self, seqs: torch.Tensor) -> torch.Tensor:
-        x = self.embedding(seqs).transpose(1, 2)  # (B, E, T)
-        pooled = torch.cat([F.relu(conv(x)).amax(dim=2) for conv in self.convs], dim=1)
-        return self.out(self.dropout(self.highway(pooled)))
+    def forward(self, seqs: torch.Tensor, pad: int | None = None) -> torch.Tensor:
+        return self.out(self.dropout(self.highway(self.pooled(seqs, pad))))
 
-    def realness(self, seqs: torch.Tensor) -> torch.Tensor:
+    def pooled(self, seqs: torch.Tensor, pad: int | None = None) -> torch.Tensor:
+        """The max-over-time features, (B, total filters).
+
+        With `pad` (the token that fills sequences out to `seq_len`), the columns after the
+        last one where any row holds another token are padding in every row. A window wholly
+        inside them reads the same tokens wherever it sits, so the convolutions run only over
+        the windows that start before those columns, and the padding window's value joins the
+        max once: the same features, for a fraction of the work on short texts.
+        """
+        T = seqs.shape[1]
+        used = T
+        if pad is not None:
+            content = (seqs != pad).any(dim=0).nonzero()
+            used = int(content[-1]) + 1 if len(content) else 0
+        x = self.embedding(seqs).transpose(1, 2)  # (B, E, T)
+        features = []
+        for conv in self.convs:
+            w = conv.kernel_size[0]
+            end = min(T, max(used + w - 1, w))
+            f = F.relu(conv(x[:, :, :end])).amax(dim=2)
+            if end < T:  # windows wholly in the padding: one value for all of them
+                window = self.embedding.weight[pad][None, :, None].expand(1, -1, w)
+                f = torch.maximum(f, F.relu(conv(window))[:, :, 0])
+            features.append(f)
+        return torch.cat(features, dim=1)
+
+    def realness(self, seqs: torch.Tensor, pad: int | None = None) -> torch.Tensor:
         """P(real) of each sequence, (B,): SeqGAN's reward."""
-        return F.softmax(self(seqs).float(), dim=-1)[:, 1]
+        return F.softmax(self(seqs, pad).float(), dim=-1)[:, 1]
 
     def l2_penalty(self) -> torch.Tensor:
         """The authors' L2 term: on the output layer only, as tf.nn.l2_loss (half the squared norm)."""

@@ -94,8 +94,8 @@ class TextPipeline(Pipeline):
             ids = self.vocab.encode(str(text))
             if len(ids) > self.max_tokens:
                 raise InvalidParameterError(f"the text is {len(ids)} tokens long; this model reads at most {self.max_tokens}")
-        padded = torch.tensor([ids + [0] * (self.seq_len - len(ids))], device=self.device)
-        return round(float(self.discriminator.realness(padded)[0]), 4)
+        padded = torch.tensor([ids + [Vocabulary.eos] * (self.seq_len - len(ids))], device=self.device)
+        return round(float(self.discriminator.realness(padded, Vocabulary.eos if self.vocab else None)[0]), 4)
 
     def __call__(
         self,
@@ -128,11 +128,12 @@ class TextPipeline(Pipeline):
         banned = (Vocabulary.bos,) if self.vocab else ()
         with torch.inference_mode():
             prefix_t = torch.tensor(prefix_ids, dtype=torch.long) if prefix_ids else None
-            ids = self.generator.sample(count, max_length, prefix_t, temperature, top_k, noise, banned)
-            # The discriminator reads whole sequences of the training length: pad as in training.
+            stop = Vocabulary.eos if self.vocab else None
+            ids = self.generator.sample(count, max_length, prefix_t, temperature, top_k, noise, banned, stop)
+            # The discriminator reads whole sequences of the training length, <eos>-padded as in training.
             pad = self.seq_len - ids.shape[1]
-            full = torch.nn.functional.pad(ids, (0, pad), value=0) if pad else ids
-            realness = self.discriminator.realness(full).cpu().tolist()
+            full = torch.nn.functional.pad(ids, (0, pad), value=Vocabulary.eos) if pad else ids
+            realness = self.discriminator.realness(full, stop).cpu().tolist()
         ids = ids.cpu().tolist()
         if self.vocab is None:
             samples = [" ".join(map(str, row)) for row in ids]
