@@ -60,7 +60,8 @@ def png_with_metadata(image: Image.Image, metadata: dict[str, Any]) -> bytes:
     info.add_text("Software", "GAN Studio")
     info.add_text("Comment", "AI-generated image")
     buf = io.BytesIO()
-    image.save(buf, format="PNG", pnginfo=info)
+    # zlib level 3: a third of the default's time for files about 20% larger
+    image.save(buf, format="PNG", pnginfo=info, compress_level=3)
     return buf.getvalue()
 
 
