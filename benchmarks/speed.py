@@ -6,6 +6,12 @@ In process: p50/p95 of each pipeline call (the model, no file writing or signing
 the first successful request) is shown beside the time to merely import gradio and torch.
 Memory: the server's resident set idle with all models loaded, and after the requests.
 
+HTTP is measured two ways: by gradio_client (what scripts use), and by Gradio's plain REST
+route (POST /gradio_api/call/NAME, then GET its result stream) with nothing but urllib. Each
+beside its floor: the same route to a one-line endpoint (x + 1) of a bare Blocks app with the
+same queue settings, started here too, so the studio's own HTTP overhead can be told from the
+client's and the framework's.
+
     python benchmarks/speed.py --repeats 50
 """
 
@@ -92,14 +98,7 @@ def over_http(repeats: int) -> dict:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/"
-        while True:  # a plain HTTP probe: a Client() on a closed port costs seconds to fail
-            try:
-                urllib.request.urlopen(url + "config", timeout=1)
-                break
-            except OSError:
-                if time.perf_counter() - start > 120 or server.poll() is not None:
-                    raise RuntimeError("the studio did not start")
-                time.sleep(0.05)
+        wait_for(url, server, start)
         # The response itself, without fetching each returned file in turn afterwards
         # (gradio_client downloads them one by one: 64 gallery files are 64 more requests).
         client = Client(url, verbose=False, download_files=False)
@@ -107,12 +106,76 @@ def over_http(repeats: int) -> dict:
         cold = time.perf_counter() - start
         endpoints = {e for e in client.view_api(print_info=False, return_format="dict")["named_endpoints"]}
         idle = rss_mb(server.pid)
-        results, n_requests = {}, 0
+        results, rest, n_requests = {}, {}, 0
         for name, (api, kwargs) in REQUESTS.items():
             if api in endpoints:
                 results[name] = timed(lambda: client.predict(**kwargs, api_name=api), repeats)
-                n_requests += repeats + 3
-        return {"cold_start_s": cold, "rss_idle_mb": idle, "rss_after_mb": rss_mb(server.pid), "requests": n_requests, "http": results}
+                rest[name] = timed(lambda: rest_call(url, api, kwargs), repeats)
+                n_requests += 2 * (repeats + 3)
+        return {"cold_start_s": cold, "rss_idle_mb": idle, "rss_after_mb": rss_mb(server.pid), "requests": n_requests, "http": results, "rest": rest}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+BARE_APP = """
+import sys, gradio as gr
+with gr.Blocks() as demo:
+    a, b = gr.Number(), gr.Number()
+    gr.Button().click(lambda x: x + 1, a, b, api_name="inc")
+demo.queue(default_concurrency_limit=4, max_size=64).launch(server_name="127.0.0.1", server_port=int(sys.argv[1]))
+"""
+
+
+def rest_call(url: str, api: str, kwargs: dict) -> bytes:
+    """One request by Gradio's REST route: POST the inputs, then read the result stream."""
+    import json
+
+    info = _api_info(url)[api]
+    data = [kwargs.get(p["parameter_name"], p["parameter_default"]) for p in info["parameters"]]
+    req = urllib.request.Request(f"{url}gradio_api/call{api}", data=json.dumps({"data": data}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    event = json.loads(urllib.request.urlopen(req, timeout=60).read())["event_id"]
+    body = urllib.request.urlopen(f"{url}gradio_api/call{api}/{event}", timeout=60).read()
+    if b"event: complete" not in body:
+        raise RuntimeError(f"{api} failed: {body[:200]!r}")
+    return body
+
+
+_INFO: dict[str, dict] = {}
+
+
+def _api_info(url: str) -> dict:
+    if url not in _INFO:
+        import json
+
+        _INFO[url] = json.loads(urllib.request.urlopen(url + "gradio_api/info", timeout=30).read())["named_endpoints"]
+    return _INFO[url]
+
+
+def wait_for(url: str, server: subprocess.Popen, start: float) -> None:
+    while True:  # a plain HTTP probe: a Client() on a closed port costs seconds to fail
+        try:
+            urllib.request.urlopen(url + "config", timeout=1)
+            return
+        except OSError:
+            if time.perf_counter() - start > 120 or server.poll() is not None:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+
+
+def http_floor(repeats: int) -> dict[str, tuple[float, float]]:
+    """gradio_client and REST round trips to a one-line endpoint of a bare Blocks app."""
+    from gradio_client import Client
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url, server, time.perf_counter())
+        client = Client(url, verbose=False, download_files=False)
+        return {"gradio_client": timed(lambda: client.predict(1, api_name="/inc"), repeats),
+                "REST": timed(lambda: rest_call(url, "/inc", {"x": 1}), repeats)}
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -128,11 +191,16 @@ def main() -> None:
     local = in_process(args.repeats)
     floor = import_floor()
     http = over_http(args.repeats)
-    print("\n| request | in process p50 / p95 (ms) | HTTP p50 / p95 (ms) | HTTP overhead at p50 (ms) |")
-    print("| --- | --- | --- | --- |")
+    bare = http_floor(args.repeats)
+    nan = (float("nan"),) * 2
+    print("\n| request | in process p50 / p95 (ms) | gradio_client p50 / p95 (ms) | overhead at p50 | REST p50 / p95 (ms) | overhead at p50 |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name, (p50, p95) in local.items():
-        h50, h95 = http["http"].get(name, (float("nan"),) * 2)
-        print(f"| {name} | {p50:.1f} / {p95:.1f} | {h50:.1f} / {h95:.1f} | {h50 - p50:.1f} |")
+        h50, h95 = http["http"].get(name, nan)
+        r50, r95 = http["rest"].get(name, nan)
+        print(f"| {name} | {p50:.1f} / {p95:.1f} | {h50:.1f} / {h95:.1f} | {h50 - p50:.1f} | {r50:.1f} / {r95:.1f} | {r50 - p50:.1f} |")
+    (g50, g95), (b50, b95) = bare["gradio_client"], bare["REST"]
+    print(f"| floor: x + 1 on a bare Blocks app | | {g50:.1f} / {g95:.1f} | | {b50:.1f} / {b95:.1f} | |")
     print(f"\ncold start to first request: {http['cold_start_s']:.2f} s; import gradio+torch alone: {floor:.2f} s; "
           f"difference {http['cold_start_s'] - floor:.2f} s")
     print(f"server memory (RSS): idle with models loaded {http['rss_idle_mb']:.0f} MB; after {http['requests']} requests {http['rss_after_mb']:.0f} MB")

@@ -13,7 +13,7 @@ MLE-only twin). Measured here:
   (nltk sentence_bleu, method1 smoothing, uniform weights, computed by ganstudio.metrics_text,
   which equals it exactly) and Self-BLEU-2..5 (each sample against the other 999). As a
   calibration, 1,000 training captions are scored the same way;
-- poems: BLEU-2 of 1,000 samples against the held-out split the trainer used (all tokens of
+- poems: BLEU-2 of 1,000 samples (at each temperature) against the held-out split the trainer used (all tokens of
   the file, punctuation included), recovered from the checkpoint's config.
 """
 
@@ -37,7 +37,7 @@ from ganstudio.models.seqgan import Generator  # noqa: E402
 from ganstudio.text import Vocabulary, tokenize  # noqa: E402
 from training.text_data import load_oracle, read_lines, split_holdout  # noqa: E402
 
-TEMPERATURES = (0.7, 0.8, 0.9, 1.0, 1.1)
+TEMPERATURES = (0.7, 0.8, 0.9, 0.93, 1.0, 1.1)
 
 
 def generators(path: Path) -> tuple[dict, dict[str, Generator]]:
@@ -95,8 +95,10 @@ def poems(args, out: dict) -> None:
     hold = config["dataset"]["holdout"]
     _, held = split_holdout(read_lines(args.poems), hold["fraction"], hold["seed"])
     refs = References([tokenize(s, "char") for s in held], 2)
-    out["poems"] = {name: round(refs.bleu(samples(g, 1000, args.seed, 1.0, vocab), 2), 4) for name, g in nets.items()}
-    out["poems"].update(held_out=len(held), training=config["training"])
+    curve = {f"{name} T={t}": round(refs.bleu(samples(g, 1000, args.seed, t, vocab), 2), 4) for t in TEMPERATURES for name, g in nets.items()}
+    print(curve, flush=True)
+    out["poems"] = {name: curve[f"{name} T=1.0"] for name in nets}
+    out["poems"].update(by_temperature=curve, held_out=len(held), training=config["training"])
 
 
 def main() -> None:
