@@ -60,6 +60,15 @@ def test_resume_continues_from_the_saved_step(tiny_mnist, tmp_path):
     assert config["training"]["epochs_done"] == 3
 
 
+@pytest.mark.parametrize("flag", ["--time-limit", "--max-seconds"])
+def test_time_limit_stops_after_the_step_that_spends_it(tiny_mnist, tmp_path, flag):
+    out, run = tmp_path / "ck", tmp_path / "run"
+    train_main(["image", "--data", str(tiny_mnist), "--out", str(out), "--run-dir", str(run), "--epochs", "3", *TINY, flag, "1e-9"])
+    state = torch.load(run / "state.pt", weights_only=True)
+    assert (state["epoch"], state["step_in_epoch"], state["global_step"]) == (0, 1, 1)
+    assert json.loads((out / "config.json").read_text())["training"]["steps"] == 1  # and the checkpoint is written
+
+
 def test_ddp_two_gloo_processes(tiny_mnist, tmp_path):
     out, run = tmp_path / "ck", tmp_path / "run"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",

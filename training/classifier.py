@@ -14,7 +14,7 @@ from ganstudio.checkpoint import prefixed, save_pretrained
 from ganstudio.metrics import to_model_range
 from ganstudio.models.classifier import DigitClassifier
 
-from .engine import Run, add_common_arguments, epoch_batches, setup, steps_per_epoch
+from .engine import Run, add_common_arguments, budget_spent, epoch_batches, setup, steps_per_epoch
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,11 +46,15 @@ def train(args: argparse.Namespace) -> None:
             opt.step()
             schedule.step()
             run.global_step += 1
+            if budget_spent(args, run.global_step, started):
+                break
         model.eval()
         with torch.no_grad():
             acc = (model(x_test.to(ctx.device)).argmax(1).cpu() == y_test).float().mean().item()
         run.log_epoch({"test_accuracy": round(acc, 5)})
         print(f"epoch {epoch}: test accuracy {acc:.4f}")
+        if budget_spent(args, run.global_step, started):
+            break
     config = {
         "name": "mnist-classifier",
         "family": "classifier",

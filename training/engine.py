@@ -47,6 +47,8 @@ def add_common_arguments(p: argparse.ArgumentParser, *, epochs: int, batch_size:
     p.add_argument("--resume", action="store_true", help="continue from the run directory's state.pt")
     p.add_argument("--save-every", type=int, default=500, help="also save resumable state every N steps")
     p.add_argument("--max-steps", type=int, default=0, help="stop after N optimiser steps (0: no limit)")
+    p.add_argument("--time-limit", "--max-seconds", dest="time_limit", type=float, default=0,
+                   help="stop after this many seconds of this invocation and write the checkpoint (0: no limit)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
 
 
@@ -115,6 +117,11 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def budget_spent(args: argparse.Namespace, global_step: int, started: float) -> bool:
+    """--max-steps reached, or --time-limit seconds gone since this invocation `started`."""
+    return bool((args.max_steps and global_step >= args.max_steps) or (args.time_limit and time.time() - started >= args.time_limit))
 
 
 def unwrap(module: nn.Module) -> nn.Module:

@@ -21,7 +21,7 @@ from ganstudio.metrics import features_and_predictions, frechet_distance, load_c
 from ganstudio.models.dcgan import Discriminator, Generator
 from ganstudio.pipelines.image import make_grid, png_with_metadata, to_pil
 
-from .engine import EMA, Run, add_common_arguments, epoch_batches, mean_metrics, setup, steps_per_epoch, teardown, unwrap
+from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, steps_per_epoch, teardown, unwrap
 from .image_data import load_image_dataset
 
 
@@ -121,13 +121,13 @@ def train(args: argparse.Namespace) -> None:
             run.step_in_epoch = i + 1
             if args.save_every and run.global_step % args.save_every == 0:
                 run.save(objects)
-            if args.max_steps and run.global_step >= args.max_steps:
+            if budget_spent(args, run.global_step, started):
                 break
         metrics = mean_metrics(sums, max(run.step_in_epoch - skip, 1), ctx)
         metrics["samples_per_s"] = round(seen * ctx.world_size / (time.time() - epoch_start), 1)
         if classifier is not None:
             metrics.update(evaluate(ema.module, classifier, real_features, args.eval_samples, args.z_dim, num_classes, ctx.device))
-        done = args.max_steps and run.global_step >= args.max_steps
+        done = budget_spent(args, run.global_step, started)
         run.step_in_epoch = 0 if not done else run.step_in_epoch
         run.epoch = epoch + 1 if not done else epoch
         run.log_epoch(metrics)

@@ -30,7 +30,7 @@ from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
 from ganstudio.models.midinet import JOINTS, Discriminator, Generator, generate_bars
 
 from . import music_data
-from .engine import EMA, Run, add_common_arguments, epoch_batches, mean_metrics, setup, steps_per_epoch, teardown, unwrap
+from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, steps_per_epoch, teardown, unwrap
 
 NAME = "nottingham-midinet"
 
@@ -46,7 +46,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--eval-every", type=int, default=1, help="measure the test statistics (and save resumable state) every N epochs")
-    p.add_argument("--max-seconds", type=float, default=0, help="stop (and write the checkpoint) after this much training time")
 
 
 def chord_vectors(roots: torch.Tensor, minor: torch.Tensor) -> torch.Tensor:
@@ -252,8 +251,7 @@ def train(args: argparse.Namespace) -> None:
             run.global_step += 1
             if args.save_every and run.global_step % args.save_every == 0:
                 run.save(objects, seconds=seconds_before + time.time() - started)
-            if (args.max_steps and run.global_step >= args.max_steps) or \
-                    (args.max_seconds and time.time() - started >= args.max_seconds):
+            if budget_spent(args, run.global_step, started):
                 done = True
                 break
         metrics = mean_metrics(sums, count, ctx)

@@ -76,7 +76,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reward-chunk", type=int, default=8192, help="rollout sequences scored per discriminator call")
     p.add_argument("--twin-every", type=int, default=1, help="the MLE baseline trains one epoch every N adversarial epochs")
     p.add_argument("--mle-every", type=int, default=0, help="the SeqGAN generator also trains one MLE epoch every N adversarial epochs (interleaved training, as LeakGAN; 0: never, as the paper)")
-    p.add_argument("--time-limit", type=float, default=0, help="stop the schedule after this many seconds and write the checkpoint (0: none)")
     p.add_argument("--eval-every", type=int, default=5, help="evaluate every N units of the schedule (and at each phase's end)")
     p.add_argument("--eval-samples", type=int, default=0, help="samples per evaluation (default: 10,000 for the oracle, 1,000 for text)")
 
@@ -306,7 +305,8 @@ def train(args: argparse.Namespace) -> None:
         seconds = run.restore(objects).get("seconds", 0.0)
     pre, dpre = args.mle_epochs, args.d_pretrain_rounds
     total = pre + dpre + args.epochs
-    start = time.time() - seconds
+    invoked = time.time()
+    start = invoked - seconds
     bar = run.progress(range(run.epoch, total), total=total - run.epoch, desc=f"seqgan {Path(args.out).name}")
     for unit in bar:
         run.epoch = unit
@@ -344,7 +344,7 @@ def train(args: argparse.Namespace) -> None:
         run.log_epoch({"phase": phase, **{k: (round(v, 5) if isinstance(v, float) and math.isfinite(v) else v) for k, v in m.items()}})
         run.epoch = unit + 1
         run.save(objects, seconds=time.time() - start)
-        if args.time_limit and time.time() - start > args.time_limit and run.epoch < total:
+        if args.time_limit and time.time() - invoked >= args.time_limit and run.epoch < total:
             print(f"time limit reached after {run.epoch} of {total} units; writing the checkpoint", flush=True)
             break
     seconds = time.time() - start
