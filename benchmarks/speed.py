@@ -18,6 +18,7 @@ client's and the framework's.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -25,6 +26,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,14 +94,8 @@ def import_floor() -> float:
 def over_http(repeats: int) -> dict:
     from gradio_client import Client
 
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     start = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for(url, server, start)
+    with serving([sys.executable, "app.py", "--port"]) as (server, url):
         # The response itself, without fetching each returned file in turn afterwards
         # (gradio_client downloads them one by one: 64 gallery files are 64 more requests).
         client = Client(url, verbose=False, download_files=False)
@@ -113,9 +110,6 @@ def over_http(repeats: int) -> dict:
                 rest[name] = timed(lambda: rest_call(url, api, kwargs), repeats)
                 n_requests += 2 * (repeats + 3)
         return {"cold_start_s": cold, "rss_idle_mb": idle, "rss_after_mb": rss_mb(server.pid), "requests": n_requests, "http": results, "rest": rest}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 BARE_APP = """
@@ -129,8 +123,6 @@ demo.queue(default_concurrency_limit=4, max_size=64).launch(server_name="127.0.0
 
 def rest_call(url: str, api: str, kwargs: dict) -> bytes:
     """One request by Gradio's REST route: POST the inputs, then read the result stream."""
-    import json
-
     info = _api_info(url)[api]
     data = [kwargs.get(p["parameter_name"], p["parameter_default"]) for p in info["parameters"]]
     req = urllib.request.Request(f"{url}gradio_api/call{api}", data=json.dumps({"data": data}).encode(),
@@ -147,38 +139,40 @@ _INFO: dict[str, dict] = {}
 
 def _api_info(url: str) -> dict:
     if url not in _INFO:
-        import json
-
         _INFO[url] = json.loads(urllib.request.urlopen(url + "gradio_api/info", timeout=30).read())["named_endpoints"]
     return _INFO[url]
 
 
-def wait_for(url: str, server: subprocess.Popen, start: float) -> None:
-    while True:  # a plain HTTP probe: a Client() on a closed port costs seconds to fail
-        try:
-            urllib.request.urlopen(url + "config", timeout=1)
-            return
-        except OSError:
-            if time.perf_counter() - start > 120 or server.poll() is not None:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
+@contextmanager
+def serving(command: list[str]) -> Iterator[tuple[subprocess.Popen, str]]:
+    """(server, url) of `command` + a free port, started on loopback and answering; stopped afterwards."""
+    port = free_port()
+    server = subprocess.Popen([*command, str(port)], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url, start = f"http://127.0.0.1:{port}/", time.perf_counter()
+    try:
+        while True:  # a plain HTTP probe: a Client() on a closed port costs seconds to fail
+            try:
+                urllib.request.urlopen(url + "config", timeout=1)
+                break
+            except OSError:
+                if time.perf_counter() - start > 120 or server.poll() is not None:
+                    raise RuntimeError(f"{' '.join(command[1:2])} did not start") from None
+                time.sleep(0.05)
+        yield server, url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def http_floor(repeats: int) -> dict[str, tuple[float, float]]:
     """gradio_client and REST round trips to a one-line endpoint of a bare Blocks app."""
     from gradio_client import Client
 
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for(url, server, time.perf_counter())
+    with serving([sys.executable, "-c", BARE_APP]) as (_, url):
         client = Client(url, verbose=False, download_files=False)
         return {"gradio_client": timed(lambda: client.predict(1, api_name="/inc"), repeats),
                 "REST": timed(lambda: rest_call(url, "/inc", {"x": 1}), repeats)}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:
