@@ -15,16 +15,17 @@ from .midi import N_PITCHES, STEPS_PER_BAR, steps_to_notes
 LENGTH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16)  # sixteenths; the last bucket also takes longer notes
 
 
-def bar_key(bar: np.ndarray) -> tuple[int, ...]:
-    """A bar with its pitches moved so the lowest onset is 0: equal keys = the same bar in
-    some key (the training data holds every bar in all 12 keys)."""
-    bar = np.asarray(bar)
-    onsets = bar < N_PITCHES
-    low = int(bar[onsets].min()) if onsets.any() else 0
-    return tuple(np.where(onsets, bar - low, bar + N_PITCHES).tolist())
+def bar_keys(bars: np.ndarray) -> np.ndarray:
+    """(N, 16) token bars -> (N, 16) uint8 keys: each bar with its pitches moved so its lowest
+    onset is 0 (holds and rests above every pitch). Equal keys = the same bar in some key (the
+    training data holds every bar in all 12 keys)."""
+    bars = np.asarray(bars).reshape(-1, STEPS_PER_BAR)
+    onsets = bars < N_PITCHES
+    low = np.where(onsets, bars, N_PITCHES).min(axis=1, keepdims=True) % N_PITCHES
+    return np.where(onsets, bars - low, bars + N_PITCHES).astype(np.uint8)
 
 
-def melody_statistics(songs: Iterable[tuple[np.ndarray, np.ndarray]], training_bars: set | None = None) -> dict[str, float]:
+def melody_statistics(songs: Iterable[tuple[np.ndarray, np.ndarray]], training_bars: TrainingBars | None = None) -> dict[str, float]:
     ct = notes = empty = bars = 0
     pcs_per_bar: list[int] = []
     lengths: list[int] = []
@@ -53,10 +54,9 @@ def melody_statistics(songs: Iterable[tuple[np.ndarray, np.ndarray]], training_b
             ranges.append(max(pitches) - min(pitches))
             intervals += np.abs(np.diff(pitches)).tolist()
         if training_bars is not None:
-            for bar in tokens:
-                if (bar < N_PITCHES).any():
-                    counted += 1
-                    copied += bar_key(bar) in training_bars
+            with_notes = tokens[(tokens < N_PITCHES).any(axis=1)]
+            counted += len(with_notes)
+            copied += int(training_bars.copies(with_notes).sum())
     hist = np.histogram(np.minimum(lengths, LENGTH_BUCKETS[-1]), bins=[*LENGTH_BUCKETS, LENGTH_BUCKETS[-1] + 1])[0]
     hist = hist / max(1, hist.sum())
     out = {
@@ -76,5 +76,27 @@ def melody_statistics(songs: Iterable[tuple[np.ndarray, np.ndarray]], training_b
     return out
 
 
-def training_bar_set(tokens: Sequence[np.ndarray]) -> set:
-    return {bar_key(b) for b in tokens if (np.asarray(b) < N_PITCHES).any()}
+class TrainingBars:
+    """The bars a model was trained on, in every key at once: which bars are copies of them.
+
+    Only bars with notes count (an empty bar copies nothing). `keys` is the (M, 16) uint8 array
+    of their `bar_keys`, which a checkpoint stores so that the studio can avoid them.
+    """
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = np.unique(np.asarray(keys, dtype=np.uint8).reshape(-1, STEPS_PER_BAR), axis=0)
+        self._set = {k.tobytes() for k in self.keys}
+
+    @classmethod
+    def of(cls, tokens: Sequence[np.ndarray] | np.ndarray) -> TrainingBars:
+        tokens = np.asarray(tokens).reshape(-1, STEPS_PER_BAR)
+        return cls(bar_keys(tokens[(tokens < N_PITCHES).any(axis=1)]))
+
+    def copies(self, bars: np.ndarray) -> np.ndarray:
+        """(N, 16) token bars -> (N,) bool: the bar, in some key, is one of the training bars."""
+        bars = np.asarray(bars).reshape(-1, STEPS_PER_BAR)
+        has_notes = (bars < N_PITCHES).any(axis=1)
+        return np.array([n and k.tobytes() in self._set for k, n in zip(bar_keys(bars), has_notes)], dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.keys)

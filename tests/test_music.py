@@ -126,6 +126,55 @@ def test_generator_shapes_determinism_and_creativity():
     assert int(a.max()) < VOCAB
 
 
+def test_training_bars_find_copies_in_any_key_only():
+    from ganstudio.melody_stats import TrainingBars
+
+    bars = TrainingBars.of(np.concatenate([TUNE, np.full((1, 16), REST)]))
+    assert len(bars) == 2  # the empty bar is no bar to copy
+    up_a_fourth = np.where(TUNE < 48, TUNE + 5, TUNE)
+    other_rhythm = TUNE.copy()
+    other_rhythm[0, 1] = REST
+    empty = np.full((1, 16), REST)
+    assert bars.copies(np.concatenate([TUNE, up_a_fourth, other_rhythm[:1], empty])).tolist() == [True, True, True, True, False, False]
+    assert TrainingBars(bars.keys).copies(up_a_fourth).all()  # rebuilt from the stored keys
+
+
+def test_generate_bars_replaces_a_copy_with_the_nearest_fresh_candidate():
+    from ganstudio.models.midinet import candidate_noise
+
+    g = tiny_generator()
+    chords = torch.tensor([parse_chord("C").vector()] * 4)[None].repeat(2, 1, 1)
+    z = 50 * candidate_noise(2, 4, 8, 3, torch.Generator().manual_seed(0))  # large: an untrained net barely hears z
+    one = generate_bars(g, z[:, :, 0], chords)
+    assert torch.equal(generate_bars(g, z, chords), one)  # no guard: the first candidate
+    never = lambda t: torch.zeros(len(t), dtype=torch.bool)  # noqa: E731
+    assert torch.equal(generate_bars(g, z, chords, is_copy=never), one)
+    always = lambda t: torch.ones(len(t), dtype=torch.bool)  # noqa: E731
+    assert torch.equal(generate_bars(g, z, chords, is_copy=always), one)  # nothing fresh: the first again
+    # one bar: whatever the first noise writes counts as a copy, so the nearer of the other two wins
+    firsts = {tuple(b) for b in one[:, 0].tolist()}
+    copies = lambda t: torch.tensor([tuple(b) in firsts for b in t.tolist()])  # noqa: E731
+    second, third = generate_bars(g, z[:, :1, 1], chords[:, :1]), generate_bars(g, z[:, :1, 2], chords[:, :1])
+    expected = []
+    for f, *others in zip(one[:, 0].tolist(), second[:, 0].tolist(), third[:, 0].tolist()):
+        fresh = [o for o in others if tuple(o) not in firsts]
+        expected.append(min(fresh, key=lambda o: sum(a != b for a, b in zip(o, f))) if fresh else f)
+    assert expected != one[:, 0].tolist()
+    assert generate_bars(g, z[:, :1], chords[:, :1], is_copy=copies)[:, 0].tolist() == expected
+
+
+def test_the_shipped_music_checkpoint_avoids_its_training_bars():
+    from ganstudio import MusicPipeline
+
+    pipe = MusicPipeline.from_pretrained("checkpoints/nottingham-midinet", device="cpu")
+    assert pipe.training_bars is not None and len(pipe.training_bars) > 1000
+    raw = generate_bars(pipe.generator, torch.randn(16, 8, pipe.generator.z_dim, generator=torch.Generator().manual_seed(3)),
+                        torch.tensor([[parse_chord(c).vector() for c in ["C", "G", "Am", "F"] * 2]] * 16))
+    assert pipe.is_copy(raw.flatten(0, 1)).any()  # unguarded, the generator does copy some bars
+    copied = sum(int(pipe.is_copy(torch.as_tensor(pipe(chords="C G Am F", bars=8, seed=s).melody)).sum()) for s in range(16))
+    assert copied <= 1  # guarded: 128 bars, at most one that every one of its eight candidates copied
+
+
 def tiny_dataset(path):
     """Six four-bar tunes over C F G C: arpeggios of each bar's chord, in quavers."""
     from ganstudio.chords import parse_chord as pc

@@ -25,9 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.checkpoint import prefixed, save_pretrained
-from ganstudio.melody_stats import melody_statistics, training_bar_set
+from ganstudio.melody_stats import TrainingBars, melody_statistics
 from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
-from ganstudio.models.midinet import JOINTS, Discriminator, Generator, generate_bars
+from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS
+from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, generate_bars
 
 from . import music_data
 from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, steps_per_epoch, teardown, unwrap
@@ -94,19 +95,22 @@ def straight_through(logits: torch.Tensor) -> torch.Tensor:
     return hard + soft - soft.detach()
 
 
-def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: set, device: torch.device, seed: int = 0, creativity: int = 1) -> dict[str, float]:
-    """Write a melody over each test tune's own chords; its statistics and the real ones'."""
+def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: TrainingBars, device: torch.device, seed: int = 0,
+             creativity: int = 1, candidates: int = 1) -> dict[str, float]:
+    """Write a melody over each test tune's own chords; its statistics and the real ones'.
+    `candidates` > 1: with the originality guard of `generate_bars`, as the studio writes them."""
     generator.eval()
     tunes = np.unique(split["tune"])
     lengths = [int((split["tune"] == t).sum()) for t in tunes]
     longest = max(lengths)
     g = torch.Generator().manual_seed(seed)
-    z = torch.randn(len(tunes), longest, generator.z_dim, generator=g)
+    z = candidate_noise(len(tunes), longest, generator.z_dim, candidates, g)
     chords = torch.zeros(len(tunes), longest, 13)
     for i, t in enumerate(tunes):
         k = split["tune"] == t
         chords[i, : lengths[i]] = chord_vectors(torch.as_tensor(split["roots"][k].astype(np.int64)), torch.as_tensor(split["minor"][k]))
-    fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity).cpu().numpy()
+    is_copy = (lambda t: torch.as_tensor(train_bars.copies(t.cpu().numpy()))) if candidates > 1 else None  # noqa: E731
+    fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy).cpu().numpy()
     real_songs, fake_songs = [], []
     for i, t in enumerate(tunes):
         k = split["tune"] == t
@@ -168,7 +172,11 @@ lambda_2 = {config['schedule']['fm_features']}) in {config['schedule']['seconds'
 Melodies written over the chords of each held-out test tune (creativity 1, seed 0), against
 the real melodies of those tunes. The chord-tone ratio counts melody notes whose pitch class
 is in the bar's chord (7ths included); the copy rate counts non-empty bars equal, in some
-key, to a training bar.
+key, to a training bar. The generated melodies are written as the studio writes them, with
+its originality guard: the checkpoint holds the {config['originality']['training_bars']} distinct
+training bars (tensor `training_bars`, key-free), and a bar that would copy one of them is
+replaced by the one of {config['originality']['candidates']} noise draws that copies nothing and
+changes the fewest steps of it.
 
 | statistic | generated | real test melodies |
 | --- | --- | --- |
@@ -202,7 +210,7 @@ def train(args: argparse.Namespace) -> None:
     seconds_before = extra.get("seconds", 0.0)
     started = time.time()
     per_epoch = steps_per_epoch(bars.n, args.batch_size, ctx)
-    train_bars = training_bar_set(train_split["tokens"])
+    train_bars = TrainingBars.of(train_split["tokens"])
     done = False
 
     while run.epoch < args.epochs and not done:
@@ -267,7 +275,7 @@ def train(args: argparse.Namespace) -> None:
 
     if ctx.is_main:
         seconds = seconds_before + time.time() - started
-        final = evaluate(ema.module, test_split, train_bars, ctx.device)
+        final = evaluate(ema.module, test_split, train_bars, ctx.device, candidates=CANDIDATES)
         n_tunes = len(data["names"])
         config = {
             "name": NAME,
@@ -285,10 +293,11 @@ def train(args: argparse.Namespace) -> None:
             "schedule": {"epochs": run.epoch, "steps": run.global_step, "batch_size": args.batch_size, "lr": args.lr,
                          "g_steps": args.g_steps, "fm_data": args.fm_data, "fm_features": args.fm_features, "ema": args.ema,
                          "seconds": round(seconds, 1), "device": f"{ctx.device.type} ({platform.machine()})", "seed": args.seed},
+            "originality": {"training_bars": len(train_bars), "candidates": CANDIDATES},
             "metrics": {k: {m: round(v, 4) for m, v in d.items()} for k, d in final.items()},
         }
         tensors = {**prefixed("generator_ema", ema.module.state_dict()), **prefixed("generator", unwrap(G).state_dict()),
-                   **prefixed("discriminator", unwrap(D).state_dict())}
+                   **prefixed("discriminator", unwrap(D).state_dict()), TRAINING_BARS: torch.from_numpy(train_bars.keys)}
         command = "python -m training music " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "music")
         written = save_pretrained(args.out, config, tensors, model_card(config, command))
         print(json.dumps(written["metrics"], indent=1))

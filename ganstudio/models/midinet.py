@@ -24,6 +24,8 @@ to tell from steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -137,6 +139,14 @@ class Discriminator(nn.Module):
         return self.head(h).squeeze(1), h1
 
 
+def candidate_noise(songs: int, bars: int, z_dim: int, candidates: int, generator: torch.Generator) -> torch.Tensor:
+    """(songs, bars, candidates, z_dim) noise; the first candidates are the (songs, bars,
+    z_dim) draw one candidate would make, so a song changes only where a bar had to."""
+    first = torch.randn(songs, bars, 1, z_dim, generator=generator)
+    rest = torch.randn(songs, bars, candidates - 1, z_dim, generator=generator)
+    return torch.cat([first, rest], 2)
+
+
 @torch.no_grad()
 def generate_bars(
     generator: Generator,
@@ -144,19 +154,36 @@ def generate_bars(
     chords: torch.Tensor,
     first_prev: torch.Tensor | None = None,
     creativity: int = 0,
+    is_copy: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Write songs bar by bar, each bar conditioned on the one before.
 
-    z (B, bars, z_dim), chords (B, bars, 13), first_prev (B, 16) tokens of a primer bar or
-    None (no previous bar: zeros). Returns tokens (B, bars, 16).
+    z (B, bars, z_dim), or (B, bars, K, z_dim) for K candidate noises a bar; chords (B, bars,
+    13); first_prev (B, 16) tokens of a primer bar or None (no previous bar: zeros). Without
+    `is_copy` ((N, 16) tokens -> (N,) bool), each bar is the first candidate's. With it, a bar
+    whose first candidate is a copy becomes the candidate that is not one and differs from the
+    first in the fewest steps (the least change that avoids the copy; the first when all are
+    copies). Returns tokens (B, bars, 16).
     """
-    b, bars = z.shape[:2]
+    if z.dim() == 3:
+        z = z[:, :, None]
+    b, bars, k = z.shape[:3]
     prev = torch.zeros(b, 1, STEPS, generator.vocab, device=z.device)
     if first_prev is not None:
         prev = F.one_hot(first_prev.long(), generator.vocab).float()[:, None].to(z.device)
+    rows = torch.arange(b, device=z.device)
     out = []
     for i in range(bars):
-        tokens = generator.sample(z[:, i], chords[:, i], prev, creativity)
+        if is_copy is None or k == 1:
+            tokens = generator.sample(z[:, i, 0], chords[:, i], prev, creativity)
+        else:
+            cand = generator.sample(z[:, i].flatten(0, 1), chords[:, i].repeat_interleave(k, 0), prev.repeat_interleave(k, 0), creativity)
+            cand = cand.view(b, k, STEPS)
+            fresh = ~is_copy(cand.flatten(0, 1)).view(b, k).to(z.device)
+            # the fresh candidate nearest the first (fewest steps changed; ties: the earlier one)
+            changed = (cand != cand[:, :1]).sum(-1) + torch.arange(k, device=z.device) / k
+            pick = torch.where(fresh.any(1), changed.masked_fill(~fresh, float("inf")).argmin(1), 0)
+            tokens = cand[rows, pick]
         out.append(tokens)
         prev = F.one_hot(tokens, generator.vocab).float()[:, None]
     return torch.stack(out, 1)

@@ -15,7 +15,8 @@ from PIL import Image
 from ..chords import NOTE_NAMES, name_chord, parse_progression
 from ..errors import InvalidParameterError
 from ..midi import GM_PROGRAMS, STEPS_PER_BAR, Note, chord_voicing, first_bar_with_notes, notes_to_steps, read_midi, steps_to_notes, write_midi
-from ..models.midinet import JOINTS, Discriminator, Generator, generate_bars
+from ..melody_stats import TrainingBars
+from ..models.midinet import JOINTS, Discriminator, Generator, candidate_noise, generate_bars
 from ..pianoroll import piano_roll
 from ..synth import SAMPLE_RATE, fluidsynth_wav, synthesise, wav_bytes
 from ..validation import check_choice, check_int, check_seed, shown
@@ -24,6 +25,8 @@ from .base import Pipeline, seeded_generator
 MAX_BARS = 32
 MAX_CHORDS = 64
 MAX_PRIMER_BYTES = 1 << 20
+TRAINING_BARS = "training_bars"  # checkpoint tensor: (M, 16) uint8 bar keys, see melody_stats.TrainingBars
+CANDIDATES = 8  # noise draws a bar may try before it copies a training bar anyway
 KEYS = list(NOTE_NAMES)
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "E#": "F", "Fb": "E", "B#": "C"}
 PRESETS = {
@@ -112,6 +115,15 @@ class MusicPipeline(Pipeline):
         self.generator = self.load_module(gen, tensors, prefix)
         has_d = "discriminator" in config["args"] and any(k.startswith("discriminator.") for k in tensors)
         self.discriminator = self.build(Discriminator, config["args"]["discriminator"], tensors, "discriminator") if has_d else None
+        # The originality guard: with the training bars in the checkpoint, a bar that would copy
+        # one of them (in any key) is replaced by the nearest of CANDIDATES noise draws that does not.
+        self.training_bars = TrainingBars(tensors[TRAINING_BARS].numpy()) if TRAINING_BARS in tensors else None
+
+    def is_copy(self, bars: torch.Tensor) -> torch.Tensor:
+        """(N, 16) tokens -> (N,) bool: the bar, in some key, is a bar the model was trained on."""
+        if self.training_bars is None:
+            return torch.zeros(len(bars), dtype=torch.bool)
+        return torch.as_tensor(self.training_bars.copies(bars.cpu().numpy()))
 
     @torch.inference_mode()
     def realness_of(self, midi: bytes, max_bars: int = 64) -> list[float]:
@@ -179,10 +191,11 @@ class MusicPipeline(Pipeline):
             first_prev = torch.as_tensor(tokens)[None]
 
         song = [progression[i % len(progression)].transpose(shift) for i in range(bars)]
-        z = torch.randn(1, bars, self.generator.z_dim, generator=seeded_generator(seed))
+        candidates = CANDIDATES if self.training_bars is not None else 1
+        z = candidate_noise(1, bars, self.generator.z_dim, candidates, seeded_generator(seed))
         cond = torch.tensor([[c.vector() for c in song]])
         with torch.inference_mode():
-            tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity)[0].cpu().numpy()
+            tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, self.is_copy)[0].cpu().numpy()
 
         melody = steps_to_notes(tokens)
         chord_notes = [Note(i * STEPS_PER_BAR, (i + 1) * STEPS_PER_BAR, p, 64) for i, c in enumerate(song) for p in chord_voicing(c)]
