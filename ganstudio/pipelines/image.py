@@ -65,24 +65,30 @@ def png_with_metadata(image: Image.Image, metadata: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def make_grid(images: list[Image.Image], ncol: int | None = None, pad: int = 2, scale: int = 2) -> Image.Image:
-    """Tile images (all one size) on a black background, `ncol` wide, each scaled by `scale`."""
-    n = len(images)
+def make_grid(images: list[Image.Image] | np.ndarray, ncol: int | None = None, pad: int = 2, scale: int = 2) -> Image.Image:
+    """Tile grey images (all one size, or a (B, H, W) uint8 array) on a black background,
+    `ncol` wide, each scaled by `scale` (nearest neighbour), in one array operation."""
+    tiles = np.stack([np.asarray(im.convert("L")) for im in images]) if isinstance(images, list) else np.asarray(images)
+    n = len(tiles)
     ncol = ncol or min(n, 8)
     nrow = math.ceil(n / ncol)
-    w, h = images[0].width * scale, images[0].height * scale
-    grid = Image.new("L", (ncol * (w + pad) + pad, nrow * (h + pad) + pad), 0)
-    for i, img in enumerate(images):
-        r, c = divmod(i, ncol)
-        tile = img.resize((w, h), Image.NEAREST) if scale != 1 else img
-        grid.paste(tile, (pad + c * (w + pad), pad + r * (h + pad)))
-    return grid
+    tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
+    h, w = tiles.shape[1:]
+    cells = np.zeros((nrow * ncol, h + pad, w + pad), dtype=np.uint8)  # each tile with its pad below and right
+    cells[:n, :h, :w] = tiles
+    grid = cells.reshape(nrow, ncol, h + pad, w + pad).transpose(0, 2, 1, 3).reshape(nrow * (h + pad), ncol * (w + pad))
+    return Image.fromarray(np.pad(grid, ((pad, 0), (pad, 0))), mode="L")
 
 
-def to_pil(batch: torch.Tensor) -> list[Image.Image]:
-    """(B,1,H,W) in [-1,1] -> grayscale PIL images, ink white on black as in MNIST."""
-    arr = ((batch.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
-    return [Image.fromarray(np.ascontiguousarray(a[0]), mode="L") for a in arr]
+def to_uint8(batch: torch.Tensor) -> np.ndarray:
+    """(B,1,H,W) in [-1,1] -> (B,H,W) uint8, ink white on black as in MNIST."""
+    return ((batch.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[:, 0].cpu().numpy()
+
+
+def to_pil(batch: torch.Tensor | np.ndarray) -> list[Image.Image]:
+    """(B,1,H,W) in [-1,1], or `to_uint8`'s array -> grayscale PIL images."""
+    arr = to_uint8(batch) if torch.is_tensor(batch) else batch
+    return [Image.fromarray(a, mode="L") for a in arr]
 
 
 def truncated_normal(shape: tuple[int, ...], truncation: float, generator: torch.Generator) -> torch.Tensor:
@@ -126,7 +132,7 @@ class ImagePipeline(Pipeline):
     def _forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.generator(z.to(self.device), y.to(self.device)).cpu()
 
-    def _generate(self, z: torch.Tensor, y: torch.Tensor) -> list[Image.Image]:
+    def _generate(self, z: torch.Tensor, y: torch.Tensor) -> np.ndarray:
         """Samples for latents z and labels y (indices, or class weights for a walk).
 
         Labels travel as class weights (one-hot for a plain label, exact in the conditional
@@ -134,7 +140,7 @@ class ImagePipeline(Pipeline):
         """
         if not y.dtype.is_floating_point:
             y = torch.nn.functional.one_hot(y, len(self.labels)).float()
-        return to_pil(self._batcher(z, y))
+        return to_uint8(self._batcher(z, y))
 
     def __call__(self, label: str = "any", count: int = 16, seed: int = 0, truncation: float = 2.0) -> ImageResult:
         """Draw `count` digits of class `label` ("0"-"9", or "any" for 0,1,...,9 in turn).
@@ -148,13 +154,13 @@ class ImagePipeline(Pipeline):
         truncation = check_float("truncation", truncation, 0.1, 4.0)
         z = truncated_normal((count, self.z_dim), truncation, seeded_generator(seed))
         y = self._label_indices(label, count)
-        images = self._generate(z, y)
+        pixels = self._generate(z, y)
         metadata = {
             **self.base_metadata(),
             "task": "image",
             "parameters": {"label": label, "count": count, "seed": seed, "truncation": truncation},
         }
-        return ImageResult(images, y.tolist(), make_grid(images), metadata)
+        return ImageResult(to_pil(pixels), y.tolist(), make_grid(pixels), metadata)
 
     @torch.inference_mode()
     def discriminator_scores(self, image: Image.Image) -> dict[str, float]:
@@ -200,13 +206,13 @@ class ImagePipeline(Pipeline):
         z = slerp(ends[0], ends[1], t)
         onehot = torch.eye(len(self.labels))
         y = (1 - t)[:, None] * onehot[classes[0]] + t[:, None] * onehot[classes[1]]
-        images = self._generate(z, y)
+        pixels = self._generate(z, y)
         metadata = {
             **self.base_metadata(),
             "task": "image_walk",
             "parameters": {"label": label, "seed_a": seed_a, "seed_b": seed_b, "frames": frames, "truncation": truncation},
         }
-        return WalkResult(images, make_grid(images, ncol=frames, scale=2), metadata)
+        return WalkResult(to_pil(pixels), make_grid(pixels, ncol=frames, scale=2), metadata)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
