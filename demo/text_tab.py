@@ -57,7 +57,7 @@ def render(checkpoints: Path) -> None:
             count = gr.Slider(1, MAX_COUNT, value=4, step=1, label="Number of samples")
             max_length = gr.Slider(0, max(p.max_tokens for p in pipes.values()), value=0, step=1,
                                    label="Maximum length", info="tokens (words or characters); 0: the model's own")
-            temperature = gr.Slider(0.05, 2.0, value=2.0, step=0.05, label="Temperature", info="lower: safer; higher: more varied")
+            temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label="Temperature", info="lower: safer; higher: more varied")
             top_k = gr.Slider(0, 100, value=0, step=1, label="Top-k", info="0: off")
             with gr.Row():
                 seed = gr.Number(0, precision=0, minimum=0, maximum=2**32 - 1, label="Seed")

@@ -60,3 +60,24 @@ def test_mcp_endpoint_lists_the_generate_tools(app_server):
     assert {"generate_image"} <= names, names
     image = next(t for t in tools if t["name"] == "generate_image")
     assert {"label", "count", "seed", "truncation"} <= set(image["inputSchema"]["properties"])
+
+
+def test_every_control_starts_at_its_endpoints_default():
+    """What the browser shows first is what a script gets by leaving a parameter out."""
+    import inspect
+
+    from demo.app import build_app
+
+    from .conftest import SHIPPED
+
+    demo = build_app(SHIPPED)
+    checked = 0
+    for fn in demo.fns.values():
+        if fn.api_name not in ("generate_image", "latent_walk", "generate_text", "generate_music"):
+            continue
+        params = list(inspect.signature(fn.fn).parameters.values())
+        assert len(params) == len(fn.inputs), fn.api_name
+        for component, param in zip(fn.inputs, params):
+            assert component.value == param.default, f"{fn.api_name}: {param.name} shows {component.value!r}, defaults to {param.default!r}"
+            checked += 1
+    assert checked == 25
