@@ -7,8 +7,10 @@
 Each checkpoint holds both generators of one run (`generator`: SeqGAN, `mle_generator`: the
 MLE-only twin). Measured here:
 
-- oracle: NLL-oracle (mean per-token NLL under the oracle of 10,000 samples), and the curve
-  over training from the run's metrics.csv when --runs has it;
+- oracle: NLL-oracle (mean per-token NLL under the oracle of 10,000 samples), at temperature 1
+  and over the temperatures; NLL-test (each generator's NLL of 10,000 fresh oracle samples: the
+  diversity NLL-oracle cannot see); and the curve over training from the run's metrics.csv
+  when --runs has it;
 - COCO: 1,000 samples at each temperature; BLEU-2..5 of each against the whole test file
   (nltk sentence_bleu, method1 smoothing, uniform weights, computed by ganstudio.metrics_text,
   which equals it exactly) and Self-BLEU-2..5 (each sample against the other 999). As a
@@ -35,9 +37,10 @@ from ganstudio.checkpoint import load_pretrained  # noqa: E402
 from ganstudio.metrics_text import References, nll_oracle, self_bleu  # noqa: E402
 from ganstudio.models.seqgan import Generator  # noqa: E402
 from ganstudio.text import Vocabulary, tokenize  # noqa: E402
-from training.text_data import load_oracle, read_lines, split_holdout  # noqa: E402
+from training.text_data import load_oracle, oracle_corpus, read_lines, split_holdout  # noqa: E402
 
 TEMPERATURES = (0.7, 0.8, 0.9, 0.93, 1.0, 1.1)
+FRESH_ORACLE_SEED = 20_170_204  # not a seed any trainer's --seed defaults to
 
 
 def generators(path: Path) -> tuple[dict, dict[str, Generator]]:
@@ -60,6 +63,13 @@ def oracle(args, out: dict) -> None:
     config, nets = generators(args.checkpoints / "oracle-seqgan")
     target = load_oracle(args.oracle)
     out["oracle"] = {k: round(nll_oracle(target, samples(g, 10_000, args.seed)), 4) for k, g in nets.items()}
+    # The other side of the trade: each generator's NLL of fresh oracle samples (a seed the
+    # trainer's corpus does not use). Sharpening a generator lowers NLL-oracle and raises this.
+    fresh = oracle_corpus(target, 10_000, seed=FRESH_ORACLE_SEED)
+    out["oracle"]["nll_test"] = {k: round(nll_oracle(g, fresh), 4) for k, g in nets.items()}
+    out["oracle"]["by_temperature"] = {f"{k} T={t}": round(nll_oracle(target, samples(g, 10_000, args.seed, t)), 4)
+                                       for t in TEMPERATURES for k, g in nets.items()}
+    print(out["oracle"], flush=True)
     out["oracle"]["training"] = config["training"]
     curve = args.runs / "oracle-seqgan" / "metrics.csv"
     if curve.is_file():

@@ -285,3 +285,25 @@ def test_text_tab_through_gradio_client(checkpoints):
         assert again[0]["data"][0][1].startswith("春")
     finally:
         app.close()
+
+
+def test_keep_best_ships_the_generator_of_the_best_evaluation_across_a_resume(tmp_path):
+    np.savez(tmp_path / "oracle.npz", **oracle_arrays(vocab=12, emb=4, hidden=6, seed=1))
+    args = ["--data", str(tmp_path / "oracle.npz"), "--out", str(tmp_path / "ck"), "--run-dir", str(tmp_path / "run"),
+            "--oracle-samples", "64", "--keep-best", "--pg-batch-size", "8", "--negatives", "32", *TINY]
+    args[args.index("--epochs") + 1] = "3"
+    trainer.main(args)  # 3 adversarial epochs ...
+    args[args.index("--epochs") + 1] = "6"
+    trainer.main([*args, "--resume"])  # ... and 3 more in a second invocation
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["phase"] == "adversarial" and r["nll_oracle"] not in ("", "nan")]
+    assert len(rows) == 6
+    best = min(rows, key=lambda r: float(r["nll_oracle"]))
+    metrics = read_config(tmp_path / "ck")["metrics"]
+    assert metrics["kept_unit"] == int(best["epoch"]) and metrics["kept_nll_oracle_at_evaluation"] == pytest.approx(float(best["nll_oracle"]))
+    state = torch.load(tmp_path / "run" / "state.pt", map_location="cpu", weights_only=True)
+    shipped = load_file(tmp_path / "ck" / "model.safetensors")
+    kept = state["extra"]["best"]["state"]
+    assert all(torch.equal(shipped[f"generator.{k}"], v) for k, v in kept.items())
+    last = state["objects"]["g"]
+    assert int(best["epoch"]) == int(rows[-1]["epoch"]) or any(not torch.equal(last[k], v) for k, v in kept.items())

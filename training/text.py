@@ -78,6 +78,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mle-every", type=int, default=0, help="the SeqGAN generator also trains one MLE epoch every N adversarial epochs (interleaved training, as LeakGAN; 0: never, as the paper)")
     p.add_argument("--eval-every", type=int, default=5, help="evaluate every N units of the schedule (and at each phase's end)")
     p.add_argument("--eval-samples", type=int, default=0, help="samples per evaluation (default: 10,000 for the oracle, 1,000 for text)")
+    p.add_argument("--keep-best", action="store_true", help="ship the SeqGAN generator of the adversarial evaluation with the lowest NLL-oracle (oracle) or held-out NLL (text), not the last one")
 
 
 class Data:
@@ -300,9 +301,11 @@ def train(args: argparse.Namespace) -> None:
     pg_opt = torch.optim.Adam(g.parameters(), lr=args.lr, **adam)
     d_opt = torch.optim.Adam(d.parameters(), lr=args.d_lr, **adam)
     objects = {"g": g, "twin": twin, "rollout": rollout_net, "d": d, "g_opt": g_opt, "twin_opt": twin_opt, "pg_opt": pg_opt, "d_opt": d_opt}
-    seconds = 0.0
+    seconds, best = 0.0, None  # best: the generator kept by --keep-best, with its unit and value
     if args.resume:
-        seconds = run.restore(objects).get("seconds", 0.0)
+        extra = run.restore(objects)
+        seconds, best = extra.get("seconds", 0.0), extra.get("best")
+    criterion = "nll_oracle" if data.oracle is not None else "test_nll"
     pre, dpre = args.mle_epochs, args.d_pretrain_rounds
     total = pre + dpre + args.epochs
     invoked = time.time()
@@ -337,20 +340,28 @@ def train(args: argparse.Namespace) -> None:
         last_of_phase = unit in (pre - 1, pre + dpre - 1, total - 1)
         if phase != "d_pretrain" and (unit % args.eval_every == 0 or last_of_phase):
             m.update(evaluate(data, g, twin if phase == "adversarial" else None, args, ctx.device))
+            value = m.get(criterion, NAN)
+            if args.keep_best and phase == "adversarial" and math.isfinite(value) and (best is None or value < best["value"]):
+                best = {"unit": unit, "value": value, "state": {k: v.detach().cpu().clone() for k, v in g.state_dict().items()}}
             if ctx.is_main:
                 text = "\n".join(data.decode(sample_many(g, 8))) + "\n"
                 (run.dir / "samples" / f"{unit:04d}-{phase}.txt").write_text(text, encoding="utf-8")
         run.global_step = unit + 1
         run.log_epoch({"phase": phase, **{k: (round(v, 5) if isinstance(v, float) and math.isfinite(v) else v) for k, v in m.items()}})
         run.epoch = unit + 1
-        run.save(objects, seconds=time.time() - start)
+        run.save(objects, seconds=time.time() - start, **({"best": best} if best is not None else {}))
         if args.time_limit and time.time() - invoked >= args.time_limit and run.epoch < total:
             print(f"time limit reached after {run.epoch} of {total} units; writing the checkpoint", flush=True)
             break
     seconds = time.time() - start
     units_done = (min(run.epoch, pre), max(0, min(run.epoch - pre, dpre)), max(0, run.epoch - pre - dpre))
+    if best is not None:  # --keep-best: the kept generator is the one measured and shipped
+        g.load_state_dict(best["state"])
+        print(f"keeping the generator of unit {best['unit']} ({criterion} {best['value']} at evaluation)", flush=True)
     if ctx.is_main:
         metrics = final_metrics(data, g, twin, args, ctx.device)
+        if best is not None:
+            metrics["kept_unit"], metrics[f"kept_{criterion}_at_evaluation"] = best["unit"], best["value"]
         save_checkpoint(args, data, g, twin, d, g_args, d_args, metrics, seconds, ctx, units_done)
         print(f"wrote {args.out}: {metrics}")
     teardown(ctx)
@@ -370,7 +381,8 @@ def save_checkpoint(args, data: Data, g, twin, d, g_args, d_args, metrics, secon
     name = Path(args.out).name
     schedule = {k: getattr(args, k) for k in (
         "epochs", "batch_size", "lr", "seed", "mle_epochs", "grad_clip", "d_pretrain_rounds", "d_pretrain_epochs",
-        "d_rounds", "d_epochs", "d_batch_size", "d_lr", "d_l2", "negatives", "g_steps", "pg_batch_size", "rollouts", "rollout_delay", "twin_every", "mle_every")}
+        "d_rounds", "d_epochs", "d_batch_size", "d_lr", "d_l2", "negatives", "g_steps", "pg_batch_size", "rollouts", "rollout_delay", "twin_every", "mle_every",
+        "eval_every", "eval_samples", "keep_best")}
     device = torch.cuda.get_device_name(ctx.device) if ctx.device.type == "cuda" else "cpu"
     config = {
         "name": name,
