@@ -171,19 +171,21 @@ def generate_bars(
     prev = torch.zeros(b, 1, STEPS, generator.vocab, device=z.device)
     if first_prev is not None:
         prev = F.one_hot(first_prev.long(), generator.vocab).float()[:, None].to(z.device)
-    rows = torch.arange(b, device=z.device)
     out = []
     for i in range(bars):
-        if is_copy is None or k == 1:
-            tokens = generator.sample(z[:, i, 0], chords[:, i], prev, creativity)
-        else:
-            cand = generator.sample(z[:, i].flatten(0, 1), chords[:, i].repeat_interleave(k, 0), prev.repeat_interleave(k, 0), creativity)
-            cand = cand.view(b, k, STEPS)
-            fresh = ~is_copy(cand.flatten(0, 1)).view(b, k).to(z.device)
-            # the fresh candidate nearest the first (fewest steps changed; ties: the earlier one)
-            changed = (cand != cand[:, :1]).sum(-1) + torch.arange(k, device=z.device) / k
-            pick = torch.where(fresh.any(1), changed.masked_fill(~fresh, float("inf")).argmin(1), 0)
-            tokens = cand[rows, pick]
+        tokens = generator.sample(z[:, i, 0], chords[:, i], prev, creativity)
+        if is_copy is not None and k > 1:
+            # the other candidates are drawn only for the bars whose first one is a copy
+            copied = is_copy(tokens).to(z.device).nonzero().squeeze(1)
+            if len(copied):
+                n = len(copied)
+                cand = generator.sample(z[copied, i, 1:].flatten(0, 1), chords[copied, i].repeat_interleave(k - 1, 0),
+                                        prev[copied].repeat_interleave(k - 1, 0), creativity).view(n, k - 1, STEPS)
+                fresh = ~is_copy(cand.flatten(0, 1)).view(n, k - 1).to(z.device)
+                # the fresh candidate nearest the first (fewest steps changed; ties: the earlier one)
+                changed = (cand != tokens[copied, None]).sum(-1) + torch.arange(k - 1, device=z.device) / k
+                best = cand[torch.arange(n, device=z.device), changed.masked_fill(~fresh, float("inf")).argmin(1)]
+                tokens[copied] = torch.where(fresh.any(1)[:, None], best, tokens[copied])
         out.append(tokens)
         prev = F.one_hot(tokens, generator.vocab).float()[:, None]
     return torch.stack(out, 1)
