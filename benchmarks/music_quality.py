@@ -114,7 +114,7 @@ def main() -> None:
         f"Python {platform.python_version()}, torch {torch.__version__}  ",
         f"Checkpoint: `{pipe.checkpoint_sha256[:16]}...`; {len(np.unique(test['tune']))} test tunes, {len(test['tokens'])} bars; "
         f"generated over their own chords, creativity {args.creativity}, seeds 0-{args.seeds - 1} (mean ± s.d.), "
-        f"as the studio writes them: each bar the first of up to {guard} noise draws that copies no training bar.",
+        f"as the studio writes them: a bar that copies a training bar is replaced by the nearest of {guard - 1} other noise draws that does not.",
         "",
         "| statistic | generated | real test melodies | target | met |",
         "| --- | --- | --- | --- | --- |",

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from ganstudio.checkpoint import prefixed, save_pretrained
 from ganstudio.metrics import features_and_predictions, frechet_distance, load_classifier, to_model_range
 from ganstudio.models.dcgan import Discriminator, Generator
-from ganstudio.pipelines.image import make_grid, png_with_metadata, to_pil
+from ganstudio.pipelines.image import make_grid, png_with_metadata, to_uint8
 
 from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, steps_per_epoch, teardown, unwrap
 from .image_data import load_image_dataset
@@ -134,7 +134,7 @@ def train(args: argparse.Namespace) -> None:
         run.save(objects)
         if ctx.is_main:
             with torch.no_grad():
-                grid = make_grid(to_pil(ema.module(fixed_z, fixed_y)), ncol=10)
+                grid = make_grid(to_uint8(ema.module(fixed_z, fixed_y)), ncol=10)
             grid.save(run.dir / "samples" / f"epoch-{epoch:03d}.png")
             print(f"epoch {epoch}: {metrics}", flush=True)
             export(args, ema, D, g_args, d_args, label_names, metrics, run, time.time() - started, grid)

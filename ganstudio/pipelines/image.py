@@ -65,10 +65,9 @@ def png_with_metadata(image: Image.Image, metadata: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def make_grid(images: list[Image.Image] | np.ndarray, ncol: int | None = None, pad: int = 2, scale: int = 2) -> Image.Image:
-    """Tile grey images (all one size, or a (B, H, W) uint8 array) on a black background,
-    `ncol` wide, each scaled by `scale` (nearest neighbour), in one array operation."""
-    tiles = np.stack([np.asarray(im.convert("L")) for im in images]) if isinstance(images, list) else np.asarray(images)
+def make_grid(tiles: np.ndarray, ncol: int | None = None, pad: int = 2, scale: int = 2) -> Image.Image:
+    """Tile (B, H, W) uint8 grey images on a black background, `ncol` wide, each scaled by
+    `scale` (nearest neighbour), in one array operation."""
     n = len(tiles)
     ncol = ncol or min(n, 8)
     nrow = math.ceil(n / ncol)
