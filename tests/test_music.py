@@ -147,13 +147,13 @@ def test_generate_bars_replaces_a_copy_with_the_nearest_fresh_candidate():
     z = 50 * candidate_noise(2, 4, 8, 3, torch.Generator().manual_seed(0))  # large: an untrained net barely hears z
     one = generate_bars(g, z[:, :, 0], chords)
     assert torch.equal(generate_bars(g, z, chords), one)  # no guard: the first candidate
-    never = lambda t: torch.zeros(len(t), dtype=torch.bool)  # noqa: E731
+    never = lambda t: np.zeros(len(t), dtype=bool)  # noqa: E731
     assert torch.equal(generate_bars(g, z, chords, is_copy=never), one)
-    always = lambda t: torch.ones(len(t), dtype=torch.bool)  # noqa: E731
+    always = lambda t: np.ones(len(t), dtype=bool)  # noqa: E731
     assert torch.equal(generate_bars(g, z, chords, is_copy=always), one)  # nothing fresh: the first again
     # one bar: whatever the first noise writes counts as a copy, so the nearer of the other two wins
     firsts = {tuple(b) for b in one[:, 0].tolist()}
-    copies = lambda t: torch.tensor([tuple(b) in firsts for b in t.tolist()])  # noqa: E731
+    copies = lambda t: np.array([tuple(b) in firsts for b in t.tolist()])  # noqa: E731
     second, third = generate_bars(g, z[:, :1, 1], chords[:, :1]), generate_bars(g, z[:, :1, 2], chords[:, :1])
     expected = []
     for f, *others in zip(one[:, 0].tolist(), second[:, 0].tolist(), third[:, 0].tolist()):
@@ -170,8 +170,8 @@ def test_the_shipped_music_checkpoint_avoids_its_training_bars():
     assert pipe.training_bars is not None and len(pipe.training_bars) > 1000
     raw = generate_bars(pipe.generator, torch.randn(16, 8, pipe.generator.z_dim, generator=torch.Generator().manual_seed(3)),
                         torch.tensor([[parse_chord(c).vector() for c in ["C", "G", "Am", "F"] * 2]] * 16))
-    assert pipe.is_copy(raw.flatten(0, 1)).any()  # unguarded, the generator does copy some bars
-    copied = sum(int(pipe.is_copy(torch.as_tensor(pipe(chords="C G Am F", bars=8, seed=s).melody)).sum()) for s in range(16))
+    assert pipe.training_bars.copies(raw.flatten(0, 1).numpy()).any()  # unguarded, the generator does copy some bars
+    copied = sum(int(pipe.training_bars.copies(pipe(chords="C G Am F", bars=8, seed=s).melody).sum()) for s in range(16))
     assert copied <= 1  # guarded: 128 bars, at most one that every one of its eight candidates copied
 
 

@@ -27,8 +27,8 @@ import torch.nn.functional as F
 from ganstudio.checkpoint import prefixed, save_pretrained
 from ganstudio.melody_stats import TrainingBars, melody_statistics
 from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
-from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS
 from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, generate_bars
+from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS
 
 from . import music_data
 from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, steps_per_epoch, teardown, unwrap
@@ -109,7 +109,7 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
     for i, t in enumerate(tunes):
         k = split["tune"] == t
         chords[i, : lengths[i]] = chord_vectors(torch.as_tensor(split["roots"][k].astype(np.int64)), torch.as_tensor(split["minor"][k]))
-    is_copy = (lambda t: torch.as_tensor(train_bars.copies(t.cpu().numpy()))) if candidates > 1 else None  # noqa: E731
+    is_copy = train_bars.copies if candidates > 1 else None
     fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy).cpu().numpy()
     real_songs, fake_songs = [], []
     for i, t in enumerate(tunes):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -154,16 +155,16 @@ def generate_bars(
     chords: torch.Tensor,
     first_prev: torch.Tensor | None = None,
     creativity: int = 0,
-    is_copy: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    is_copy: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> torch.Tensor:
     """Write songs bar by bar, each bar conditioned on the one before.
 
     z (B, bars, z_dim), or (B, bars, K, z_dim) for K candidate noises a bar; chords (B, bars,
     13); first_prev (B, 16) tokens of a primer bar or None (no previous bar: zeros). Without
-    `is_copy` ((N, 16) tokens -> (N,) bool), each bar is the first candidate's. With it, a bar
-    whose first candidate is a copy becomes the candidate that is not one and differs from the
-    first in the fewest steps (the least change that avoids the copy; the first when all are
-    copies). Returns tokens (B, bars, 16).
+    `is_copy` ((N, 16) token array -> (N,) bool array, e.g. `TrainingBars.copies`), each bar is
+    the first candidate's. With it, a bar whose first candidate is a copy becomes the candidate
+    that is not one and differs from the first in the fewest steps (the least change that avoids
+    the copy; the first when all are copies). Returns tokens (B, bars, 16).
     """
     if z.dim() == 3:
         z = z[:, :, None]
@@ -176,12 +177,12 @@ def generate_bars(
         tokens = generator.sample(z[:, i, 0], chords[:, i], prev, creativity)
         if is_copy is not None and k > 1:
             # the other candidates are drawn only for the bars whose first one is a copy
-            copied = is_copy(tokens).to(z.device).nonzero().squeeze(1)
+            copied = torch.as_tensor(is_copy(tokens.cpu().numpy()), device=z.device).nonzero().squeeze(1)
             if len(copied):
                 n = len(copied)
                 cand = generator.sample(z[copied, i, 1:].flatten(0, 1), chords[copied, i].repeat_interleave(k - 1, 0),
                                         prev[copied].repeat_interleave(k - 1, 0), creativity).view(n, k - 1, STEPS)
-                fresh = ~is_copy(cand.flatten(0, 1)).view(n, k - 1).to(z.device)
+                fresh = ~torch.as_tensor(is_copy(cand.flatten(0, 1).cpu().numpy()), device=z.device).view(n, k - 1)
                 # the fresh candidate nearest the first (fewest steps changed; ties: the earlier one)
                 changed = (cand != tokens[copied, None]).sum(-1) + torch.arange(k - 1, device=z.device) / k
                 best = cand[torch.arange(n, device=z.device), changed.masked_fill(~fresh, float("inf")).argmin(1)]

@@ -84,10 +84,9 @@ def to_uint8(batch: torch.Tensor) -> np.ndarray:
     return ((batch.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[:, 0].cpu().numpy()
 
 
-def to_pil(batch: torch.Tensor | np.ndarray) -> list[Image.Image]:
-    """(B,1,H,W) in [-1,1], or `to_uint8`'s array -> grayscale PIL images."""
-    arr = to_uint8(batch) if torch.is_tensor(batch) else batch
-    return [Image.fromarray(a, mode="L") for a in arr]
+def to_pil(pixels: np.ndarray) -> list[Image.Image]:
+    """`to_uint8`'s (B,H,W) array -> grayscale PIL images."""
+    return [Image.fromarray(a, mode="L") for a in pixels]
 
 
 def truncated_normal(shape: tuple[int, ...], truncation: float, generator: torch.Generator) -> torch.Tensor:

@@ -119,12 +119,6 @@ class MusicPipeline(Pipeline):
         # one of them (in any key) is replaced by the nearest of CANDIDATES noise draws that does not.
         self.training_bars = TrainingBars(tensors[TRAINING_BARS].numpy()) if TRAINING_BARS in tensors else None
 
-    def is_copy(self, bars: torch.Tensor) -> torch.Tensor:
-        """(N, 16) tokens -> (N,) bool: the bar, in some key, is a bar the model was trained on."""
-        if self.training_bars is None:
-            return torch.zeros(len(bars), dtype=torch.bool)
-        return torch.as_tensor(self.training_bars.copies(bars.cpu().numpy()))
-
     @torch.inference_mode()
     def realness_of(self, midi: bytes, max_bars: int = 64) -> list[float]:
         """The discriminator's P(real) for each bar of a MIDI file's melody over its chords.
@@ -191,11 +185,12 @@ class MusicPipeline(Pipeline):
             first_prev = torch.as_tensor(tokens)[None]
 
         song = [progression[i % len(progression)].transpose(shift) for i in range(bars)]
-        candidates = CANDIDATES if self.training_bars is not None else 1
+        guard = self.training_bars.copies if self.training_bars is not None else None
+        candidates = CANDIDATES if guard is not None else 1
         z = candidate_noise(1, bars, self.generator.z_dim, candidates, seeded_generator(seed))
         cond = torch.tensor([[c.vector() for c in song]])
         with torch.inference_mode():
-            tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, self.is_copy)[0].cpu().numpy()
+            tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard)[0].cpu().numpy()
 
         melody = steps_to_notes(tokens)
         chord_notes = [Note(i * STEPS_PER_BAR, (i + 1) * STEPS_PER_BAR, p, 64) for i, c in enumerate(song) for p in chord_voicing(c)]
