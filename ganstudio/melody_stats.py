@@ -76,6 +76,44 @@ def melody_statistics(songs: Iterable[tuple[np.ndarray, np.ndarray]], training_b
     return out
 
 
+# statistic -> how generated melodies are judged against real ones (the issue's targets)
+TARGETS = {
+    "chord_tone_ratio": "at least the real value",
+    "empty_bar_rate": "within 10% (or both under 1%)",
+    "pitch_classes_per_bar": "within 10%",
+    "mean_note_length": "within 10%",
+    "pitch_range": "within 10%",
+    "mean_interval": "within 10%",
+    "large_leap_rate": "within 10% (or both under 1%)",
+    "notes_per_bar": "within 10%",
+    "training_copy_rate": "under 1%",
+}
+RARE = 0.01  # rates below this, in both, count as equal
+
+
+def shortfall(name: str, generated: float, real: float) -> float:
+    """How far `generated` misses its target against `real`, as a fraction of the allowance
+    (0: met; 1: twice the allowed 10% off, ...)."""
+    if name == "chord_tone_ratio":
+        return max(0.0, real - generated) / (0.1 * real)
+    if name == "training_copy_rate":
+        return max(0.0, generated - RARE) / RARE
+    if name in ("empty_bar_rate", "large_leap_rate") and generated < RARE and real < RARE:
+        return 0.0
+    return max(0.0, abs(generated - real) - 0.1 * abs(real)) / (0.1 * max(abs(real), RARE))
+
+
+def meets(name: str, generated: float, real: float) -> bool:
+    return shortfall(name, generated, real) == 0.0
+
+
+def target_score(generated: dict[str, float], real: dict[str, float]) -> float:
+    """Lower is better: the number of targets missed, then by how much (for choosing among
+    checkpoints on held-out tunes)."""
+    misses = [shortfall(k, generated[k], real[k]) for k in TARGETS]
+    return sum(m > 0 for m in misses) + sum(misses) / (1 + sum(misses))
+
+
 class TrainingBars:
     """The bars a model was trained on, in every key at once: which bars are copies of them.
 

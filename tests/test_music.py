@@ -4,6 +4,7 @@ the CLI and the Music tab over HTTP. Own tiny data only; nothing here trains a r
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import json
 import wave
@@ -163,6 +164,30 @@ def test_generate_bars_replaces_a_copy_with_the_nearest_fresh_candidate():
     assert generate_bars(g, z[:, :1], chords[:, :1], is_copy=copies)[:, 0].tolist() == expected
 
 
+def test_generate_bars_with_a_judge_keeps_its_favourite_fresh_candidate():
+    from ganstudio.models.midinet import candidate_noise
+
+    g = tiny_generator()
+    torch.manual_seed(1)
+    d = Discriminator(vocab=VOCAB, width=8, hidden=16)
+    chords = torch.tensor([parse_chord(c).vector() for c in ("C", "Am", "F")])[None].repeat(2, 1, 1)
+    z = 50 * candidate_noise(2, 3, 8, 4, torch.Generator().manual_seed(0))
+    chosen = generate_bars(g, z, chords, judge=d)
+    one_hot = lambda t: torch.nn.functional.one_hot(t, VOCAB).float()[:, None]  # noqa: E731
+    prev = torch.zeros(2, 1, 16, VOCAB)
+    for i in range(3):  # each bar: of the candidates written after the bar chosen before it, the judge's favourite
+        cands = torch.stack([g.sample(z[:, i, j], chords[:, i], prev) for j in range(4)], 1)
+        scores = torch.stack([d(one_hot(cands[:, j]), chords[:, i])[0] for j in range(4)], 1)
+        assert torch.equal(chosen[:, i], cands[torch.arange(2), scores.argmax(1)])
+        prev = one_hot(chosen[:, i])
+    assert not torch.equal(chosen, generate_bars(g, z, chords))  # the judge did choose other draws than the first
+    # its favourites, when they are copies, are passed over
+    favourites = {tuple(b) for b in chosen.flatten(0, 1).tolist()}
+    copies = lambda t: np.array([tuple(b) in favourites for b in t.tolist()])  # noqa: E731
+    guarded = generate_bars(g, z, chords, is_copy=copies, judge=d)
+    assert not any(torch.equal(guarded[k, 0], chosen[k, 0]) for k in range(2))
+
+
 def test_the_shipped_music_checkpoint_avoids_its_training_bars():
     from ganstudio import MusicPipeline
 
@@ -221,6 +246,53 @@ def test_tiny_training_run_writes_a_verified_checkpoint(checkpoints):
     assert config["metrics"]["real"]["chord_tone_ratio"] == 1.0  # the tiny tunes are pure arpeggios
     card = (checkpoints / "nottingham-midinet" / "README.md").read_text()
     assert "python -m training music" in card and "AI-generated" in card and "GPL-3.0" in card
+
+
+def test_targets_are_judged_as_the_issue_sets_them():
+    from ganstudio.melody_stats import TARGETS, meets, shortfall, target_score
+
+    assert meets("pitch_range", 18.5, 16.9) and not meets("pitch_range", 18.7, 16.9)  # within 10%
+    assert meets("chord_tone_ratio", 0.9, 0.7) and not meets("chord_tone_ratio", 0.69, 0.7)  # at least the real one
+    assert meets("large_leap_rate", 0.009, 0.001) and not meets("large_leap_rate", 0.02, 0.001)  # rare in both: equal
+    assert meets("training_copy_rate", 0.0, 0.5) and not meets("training_copy_rate", 0.02, 0.0)
+    assert shortfall("notes_per_bar", 6.0, 5.0) == pytest.approx(1.0)  # 20% off: the allowance missed by its own size
+    real = {k: 0.5 for k in TARGETS} | {"training_copy_rate": 0.0}
+    assert target_score(dict(real), real) == 0
+    one_off = dict(real) | {"mean_interval": 0.6}
+    two_off = dict(real) | {"mean_interval": 0.56, "pitch_range": 0.56}
+    assert 1 < target_score(one_off, real) < 2 < target_score(two_off, real) < 3  # misses count first, then their size
+
+
+def test_hold_out_sets_whole_tunes_aside():
+    from training import music_data
+
+    split = {"tune": np.repeat(np.arange(25), 3), "tokens": np.arange(75)}
+    rest, held = music_data.hold_out(split)
+    assert sorted(set(held["tune"].tolist())) == [0, 10, 20] and len(held["tokens"]) == 9
+    assert not set(rest["tune"].tolist()) & set(held["tune"].tolist()) and len(rest["tokens"]) == 66
+
+
+def test_keep_best_ships_the_pair_of_its_best_held_out_evaluation(tmp_path):
+    from safetensors.torch import load_file
+
+    from training import music
+
+    tiny_dataset(tmp_path / "bars.npz")
+    parser = argparse.ArgumentParser()
+    music.add_arguments(parser)
+    out = tmp_path / "nottingham-midinet"
+    music.train(parser.parse_args([
+        "--data", str(tmp_path / "bars.npz"), "--out", str(out), "--run-dir", str(tmp_path / "run"), "--batch-size", "4",
+        "--epochs", "3", "--z-dim", "8", "--g-width", "16", "--d-width", "8", "--device", "cpu", "--threads", "1", "--keep-best",
+    ]))
+    config = json.loads((out / "config.json").read_text())
+    scores = [float(row["val_score"]) for row in csv.DictReader(open(tmp_path / "run" / "metrics.csv"))]
+    assert len(scores) == 3 and config["kept"]["held_out_score"] == pytest.approx(min(scores), abs=1e-4)
+    assert config["kept"]["held_out_tunes"] == 1 and config["data"]["train_tunes"] == 4  # tune 0 of the 5 set aside
+    shipped, best = load_file(out / "model.safetensors"), torch.load(tmp_path / "run" / "state.pt", weights_only=True)["extra"]["best"]
+    assert all(torch.equal(shipped[f"generator_ema.{k}"], v) for k, v in best["G"].items())
+    assert all(torch.equal(shipped[f"discriminator.{k}"], v) for k, v in best["D"].items())
+    assert "--keep-best" in (out / "README.md").read_text()
 
 
 def test_training_step_moves_the_weights():

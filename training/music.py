@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.checkpoint import prefixed, save_pretrained
-from ganstudio.melody_stats import TrainingBars, melody_statistics
+from ganstudio.melody_stats import TrainingBars, melody_statistics, target_score
 from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
 from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, generate_bars
 from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS
@@ -46,7 +46,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fm-data", type=float, default=0.1, help="lambda_1: mean-bar feature matching")
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
     p.add_argument("--ema", type=float, default=0.999)
-    p.add_argument("--eval-every", type=int, default=1, help="measure the test statistics (and save resumable state) every N epochs")
+    p.add_argument("--eval-every", type=int, default=1, help="measure the statistics (and save resumable state) every N epochs")
+    p.add_argument("--keep-best", action="store_true",
+                   help="hold out every 10th training tune and ship the generator and discriminator of the evaluation whose "
+                        "melodies over those tunes' chords (written as the studio writes them) best meet the targets, not the last")
 
 
 def chord_vectors(roots: torch.Tensor, minor: torch.Tensor) -> torch.Tensor:
@@ -96,9 +99,10 @@ def straight_through(logits: torch.Tensor) -> torch.Tensor:
 
 
 def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: TrainingBars, device: torch.device, seed: int = 0,
-             creativity: int = 1, candidates: int = 1) -> dict[str, float]:
+             creativity: int = 1, candidates: int = 1, judge: Discriminator | None = None) -> dict[str, float]:
     """Write a melody over each test tune's own chords; its statistics and the real ones'.
-    `candidates` > 1: with the originality guard of `generate_bars`, as the studio writes them."""
+    `candidates` > 1: each bar chosen among that many noise draws as `generate_bars` does with
+    the originality guard (and the `judge`, when given), as the studio writes them."""
     generator.eval()
     tunes = np.unique(split["tune"])
     lengths = [int((split["tune"] == t).sum()) for t in tunes]
@@ -110,7 +114,7 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
         k = split["tune"] == t
         chords[i, : lengths[i]] = chord_vectors(torch.as_tensor(split["roots"][k].astype(np.int64)), torch.as_tensor(split["minor"][k]))
     is_copy = train_bars.copies if candidates > 1 else None
-    fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy).cpu().numpy()
+    fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy, judge=judge).cpu().numpy()
     real_songs, fake_songs = [], []
     for i, t in enumerate(tunes):
         k = split["tune"] == t
@@ -120,6 +124,16 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
         "generated": melody_statistics(fake_songs, train_bars),
         "real": melody_statistics(real_songs, train_bars),
     }
+
+
+def kept_text(config: dict) -> str:
+    kept = config.get("kept")
+    if not kept:
+        return ""
+    return (f" With `--keep-best`, every 10th training tune ({kept['held_out_tunes']} tunes) was held out, and the"
+            f" generator and discriminator shipped are those of step {kept['step']}, the evaluation whose melodies over"
+            f" the held-out tunes' chords, written as the studio writes them, best met the targets (score"
+            f" {kept['held_out_score']}: targets missed, then by how much); the test tunes were not looked at until the end.")
 
 
 def model_card(config: dict, command: str) -> str:
@@ -140,8 +154,8 @@ A MidiNet-style convolutional GAN (Yang, Chou & Yang, ISMIR 2017) that writes a 
 of 16 sixteenth notes at a time, conditioned on the bar's chord (root and major/minor) and on
 the previous bar. Monophonic, with held notes told apart from repeated ones. Beside the paper's
 layers, the discriminator has a small contour branch that sees the sounding pitches and the
-chord's tones along the pitch axis. Everything it
-makes is **AI-generated**; the studio marks its MIDI files so (copyright and text meta events).
+chord's tones along the pitch axis. Everything it makes is **AI-generated**; the studio marks
+its MIDI files so (copyright and text meta events).
 
 ## Data and licence
 
@@ -165,18 +179,18 @@ python -m training.music_data --data path/to/nottingham/MIDI --out .data/notting
 generator updates per discriminator update, feature matching lambda_1 = {config['schedule']['fm_data']},
 lambda_2 = {config['schedule']['fm_features']}) in {config['schedule']['seconds']:.0f} s on
 {config['schedule']['device']}. The shipped generator is an exponential moving average
-(decay {config['schedule']['ema']}) of the trained one.
+(decay {config['schedule']['ema']}) of the trained one.{kept_text(config)}
 
 ## Metrics
 
 Melodies written over the chords of each held-out test tune (creativity 1, seed 0), against
 the real melodies of those tunes. The chord-tone ratio counts melody notes whose pitch class
 is in the bar's chord (7ths included); the copy rate counts non-empty bars equal, in some
-key, to a training bar. The generated melodies are written as the studio writes them, with
-its originality guard: the checkpoint holds the {config['originality']['training_bars']} distinct
-training bars (tensor `training_bars`, key-free), and a bar that would copy one of them is
-replaced by the one of {config['originality']['candidates']} noise draws that copies nothing and
-changes the fewest steps of it.
+key, to a training bar. The generated melodies are written as the studio writes them: each
+bar is the one of {config['originality']['candidates']} noise draws that the discriminator
+scores most real, passing over copies of training bars (the
+checkpoint holds the {config['originality']['training_bars']} distinct training bars, tensor
+`training_bars`, key-free).
 
 | statistic | generated | real test melodies |
 | --- | --- | --- |
@@ -195,6 +209,11 @@ def train(args: argparse.Namespace) -> None:
     ctx = setup(args)
     data = music_data.load(args.data)
     train_split, test_split = music_data.split(data, test=False), music_data.split(data, test=True)
+    # what the per-evaluation figures are measured on: held-out training tunes with --keep-best
+    # (the test tunes stay unseen until the end), else the test tunes (raw generator, for watching)
+    watch = None
+    if args.keep_best:
+        train_split, watch = music_data.hold_out(train_split)
     bars = Bars(train_split, ctx.device)
 
     g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width}
@@ -207,8 +226,12 @@ def train(args: argparse.Namespace) -> None:
     run = Run(args, ctx)
     objects = {"G": G, "D": D, "ema": ema.module, "opt_g": opt_g, "opt_d": opt_d}
     extra = run.restore(objects) if args.resume else {}
-    seconds_before = extra.get("seconds", 0.0)
+    seconds_before, best = extra.get("seconds", 0.0), extra.get("best")
     started = time.time()
+
+    def save_state() -> None:
+        run.save(objects, seconds=seconds_before + time.time() - started, **({"best": best} if best is not None else {}))
+
     per_epoch = steps_per_epoch(bars.n, args.batch_size, ctx)
     train_bars = TrainingBars.of(train_split["tokens"])
     done = False
@@ -258,24 +281,37 @@ def train(args: argparse.Namespace) -> None:
             run.step_in_epoch += 1
             run.global_step += 1
             if args.save_every and run.global_step % args.save_every == 0:
-                run.save(objects, seconds=seconds_before + time.time() - started)
+                save_state()
             if budget_spent(args, run.global_step, started):
                 done = True
                 break
         metrics = mean_metrics(sums, count, ctx)
         if ctx.is_main and (done or (run.step_in_epoch >= per_epoch and (run.epoch + 1) % args.eval_every == 0)):
-            quick = evaluate(ema.module, test_split, train_bars, ctx.device)["generated"]
-            metrics.update({f"test_{k}": round(v, 4) for k, v in quick.items() if not k.startswith("note_length_")})
+            if watch is None:
+                quick = evaluate(ema.module, test_split, train_bars, ctx.device)["generated"]
+                metrics.update({f"test_{k}": round(v, 4) for k, v in quick.items() if not k.startswith("note_length_")})
+            else:
+                held = evaluate(ema.module, watch, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D))
+                score = target_score(held["generated"], held["real"])
+                metrics.update({f"val_{k}": round(v, 4) for k, v in held["generated"].items() if not k.startswith("note_length_")})
+                metrics["val_score"] = round(score, 4)
+                if best is None or score < best["score"]:
+                    copy = lambda m: {k: v.detach().cpu().clone() for k, v in m.state_dict().items()}  # noqa: E731
+                    best = {"score": score, "epoch": run.epoch, "step": run.global_step, "G": copy(ema.module), "D": copy(unwrap(D))}
             print(f"epoch {run.epoch} step {run.global_step}: " + ", ".join(f"{k} {v:.3g}" for k, v in metrics.items()), flush=True)
         run.log_epoch(metrics)
         if run.step_in_epoch >= per_epoch:
             run.epoch, run.step_in_epoch = run.epoch + 1, 0
         if done or run.epoch % args.eval_every == 0:
-            run.save(objects, seconds=seconds_before + time.time() - started)
+            save_state()
 
     if ctx.is_main:
         seconds = seconds_before + time.time() - started
-        final = evaluate(ema.module, test_split, train_bars, ctx.device, candidates=CANDIDATES)
+        if best is not None:  # --keep-best: the kept pair is the one measured and shipped
+            ema.module.load_state_dict(best["G"])
+            unwrap(D).load_state_dict(best["D"])
+            print(f"keeping the generator and discriminator of step {best['step']} (held-out score {best['score']:.4f})", flush=True)
+        final = evaluate(ema.module, test_split, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D).eval())
         n_tunes = len(data["names"])
         config = {
             "name": NAME,
@@ -287,13 +323,15 @@ def train(args: argparse.Namespace) -> None:
             "creativity": {"min": 0, "max": JOINTS, "default": 1,
                            "meaning": "the previous bar joins the last (4 - creativity) of the generator's 4 layers"},
             "data": {"name": "Nottingham (Jukedeck MIDI), 4/4 and 2/2 tunes", "licence": "GPL-3.0", "tunes": n_tunes,
-                     "train_tunes": int(n_tunes - data["test_tunes"].sum()), "test_tunes": int(data["test_tunes"].sum()),
+                     "train_tunes": int(len(np.unique(train_split["tune"]))), "test_tunes": int(data["test_tunes"].sum()),
                      "train_bars": int(len(train_split["tokens"])), "test_bars": int(len(test_split["tokens"])),
                      "augmentation": "random transposition to one of 12 keys per draw"},
             "schedule": {"epochs": run.epoch, "steps": run.global_step, "batch_size": args.batch_size, "lr": args.lr,
                          "g_steps": args.g_steps, "fm_data": args.fm_data, "fm_features": args.fm_features, "ema": args.ema,
                          "seconds": round(seconds, 1), "device": f"{ctx.device.type} ({platform.machine()})", "seed": args.seed},
             "originality": {"training_bars": len(train_bars), "candidates": CANDIDATES},
+            "kept": ({"step": best["step"], "epoch": best["epoch"], "held_out_score": round(best["score"], 4),
+                      "held_out_tunes": int(len(np.unique(watch["tune"])))} if best is not None else None),
             "metrics": {k: {m: round(v, 4) for m, v in d.items()} for k, d in final.items()},
         }
         tensors = {**prefixed("generator_ema", ema.module.state_dict()), **prefixed("generator", unwrap(G).state_dict()),

@@ -133,6 +133,13 @@ def split(data: dict[str, np.ndarray], test: bool) -> dict[str, np.ndarray]:
     }
 
 
+def hold_out(split: dict[str, np.ndarray], every: int = 10) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(rest, held out): every `every`-th tune of a split set aside whole, to choose among
+    checkpoints without looking at the test tunes."""
+    held = np.isin(split["tune"], np.unique(split["tune"])[::every])
+    return {k: v[~held] for k, v in split.items()}, {k: v[held] for k, v in split.items()}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="the Nottingham MIDI folder (with melody/ and chords/)")

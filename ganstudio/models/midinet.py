@@ -156,15 +156,21 @@ def generate_bars(
     first_prev: torch.Tensor | None = None,
     creativity: int = 0,
     is_copy: Callable[[np.ndarray], np.ndarray] | None = None,
+    judge: Discriminator | None = None,
 ) -> torch.Tensor:
     """Write songs bar by bar, each bar conditioned on the one before.
 
     z (B, bars, z_dim), or (B, bars, K, z_dim) for K candidate noises a bar; chords (B, bars,
-    13); first_prev (B, 16) tokens of a primer bar or None (no previous bar: zeros). Without
-    `is_copy` ((N, 16) token array -> (N,) bool array, e.g. `TrainingBars.copies`), each bar is
-    the first candidate's. With it, a bar whose first candidate is a copy becomes the candidate
-    that is not one and differs from the first in the fewest steps (the least change that avoids
-    the copy; the first when all are copies). Returns tokens (B, bars, 16).
+    13); first_prev (B, 16) tokens of a primer bar or None (no previous bar: zeros). Returns
+    tokens (B, bars, 16). Which of a bar's K candidates is kept:
+
+    - `judge` (a Discriminator): the one it scores most real over its chord (the generator
+      proposes, the discriminator it was trained against chooses; copies of training bars, by
+      `is_copy`, are passed over unless all K are copies);
+    - else `is_copy` ((N, 16) token array -> (N,) bool array, e.g. `TrainingBars.copies`): the
+      first, unless it is a copy: then the candidate that is not one and differs from the first
+      in the fewest steps (the least change that avoids the copy; the first when all are copies);
+    - else the first.
     """
     if z.dim() == 3:
         z = z[:, :, None]
@@ -172,13 +178,21 @@ def generate_bars(
     prev = torch.zeros(b, 1, STEPS, generator.vocab, device=z.device)
     if first_prev is not None:
         prev = F.one_hot(first_prev.long(), generator.vocab).float()[:, None].to(z.device)
+    one_hot = lambda tokens: F.one_hot(tokens, generator.vocab).float()[:, None]  # noqa: E731
     out = []
     for i in range(bars):
-        tokens = generator.sample(z[:, i, 0], chords[:, i], prev, creativity)
-        if is_copy is not None and k > 1:
-            # the other candidates are drawn only for the bars whose first one is a copy
-            copied = torch.as_tensor(is_copy(tokens.cpu().numpy()), device=z.device).nonzero().squeeze(1)
-            if len(copied):
+        if judge is not None and k > 1:
+            chord = chords[:, i].repeat_interleave(k, 0)
+            cand = generator.sample(z[:, i].flatten(0, 1), chord, prev.repeat_interleave(k, 0), creativity)
+            score = judge(one_hot(cand), chord)[0].float()
+            if is_copy is not None:
+                score = score.masked_fill(torch.as_tensor(is_copy(cand.cpu().numpy()), device=z.device), float("-inf"))
+            tokens = cand.view(b, k, STEPS)[torch.arange(b, device=z.device), score.view(b, k).argmax(1)]
+        else:
+            tokens = generator.sample(z[:, i, 0], chords[:, i], prev, creativity)
+            copied = torch.as_tensor(is_copy(tokens.cpu().numpy()), device=z.device).nonzero().squeeze(1) \
+                if is_copy is not None and k > 1 else []
+            if len(copied):  # the other candidates are drawn only for the bars whose first one is a copy
                 n = len(copied)
                 cand = generator.sample(z[copied, i, 1:].flatten(0, 1), chords[copied, i].repeat_interleave(k - 1, 0),
                                         prev[copied].repeat_interleave(k - 1, 0), creativity).view(n, k - 1, STEPS)
@@ -188,5 +202,5 @@ def generate_bars(
                 best = cand[torch.arange(n, device=z.device), changed.masked_fill(~fresh, float("inf")).argmin(1)]
                 tokens[copied] = torch.where(fresh.any(1)[:, None], best, tokens[copied])
         out.append(tokens)
-        prev = F.one_hot(tokens, generator.vocab).float()[:, None]
+        prev = one_hot(tokens)
     return torch.stack(out, 1)

@@ -26,7 +26,7 @@ MAX_BARS = 32
 MAX_CHORDS = 64
 MAX_PRIMER_BYTES = 1 << 20
 TRAINING_BARS = "training_bars"  # checkpoint tensor: (M, 16) uint8 bar keys, see melody_stats.TrainingBars
-CANDIDATES = 8  # noise draws a bar may try before it copies a training bar anyway
+CANDIDATES = 8  # noise draws each bar is chosen among
 KEYS = list(NOTE_NAMES)
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "E#": "F", "Fb": "E", "B#": "C"}
 PRESETS = {
@@ -115,8 +115,9 @@ class MusicPipeline(Pipeline):
         self.generator = self.load_module(gen, tensors, prefix)
         has_d = "discriminator" in config["args"] and any(k.startswith("discriminator.") for k in tensors)
         self.discriminator = self.build(Discriminator, config["args"]["discriminator"], tensors, "discriminator") if has_d else None
-        # The originality guard: with the training bars in the checkpoint, a bar that would copy
-        # one of them (in any key) is replaced by the nearest of CANDIDATES noise draws that does not.
+        # Each bar is chosen among CANDIDATES noise draws: the one the discriminator scores most
+        # real, and never (while another draw will do) a copy of one of the training bars the
+        # checkpoint holds, in any key: the originality guard.
         self.training_bars = TrainingBars(tensors[TRAINING_BARS].numpy()) if TRAINING_BARS in tensors else None
 
     @torch.inference_mode()
@@ -186,11 +187,12 @@ class MusicPipeline(Pipeline):
 
         song = [progression[i % len(progression)].transpose(shift) for i in range(bars)]
         guard = self.training_bars.copies if self.training_bars is not None else None
-        candidates = CANDIDATES if guard is not None else 1
+        candidates = CANDIDATES if guard is not None or self.discriminator is not None else 1
         z = candidate_noise(1, bars, self.generator.z_dim, candidates, seeded_generator(seed))
         cond = torch.tensor([[c.vector() for c in song]])
         with torch.inference_mode():
-            tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard)[0].cpu().numpy()
+            tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard,
+                                   self.discriminator)[0].cpu().numpy()
 
         melody = steps_to_notes(tokens)
         chord_notes = [Note(i * STEPS_PER_BAR, (i + 1) * STEPS_PER_BAR, p, 64) for i, c in enumerate(song) for p in chord_voicing(c)]
