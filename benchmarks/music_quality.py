@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ganstudio.chords import parse_progression  # noqa: E402
 from ganstudio.melody_stats import TARGETS, TrainingBars, meets, melody_statistics  # noqa: E402
 from ganstudio.midi import STEPS_PER_BAR, Note, chord_voicing, steps_to_notes, write_midi  # noqa: E402
-from ganstudio.pipelines.music import CANDIDATES, MusicPipeline  # noqa: E402
+from ganstudio.pipelines.music import MusicPipeline  # noqa: E402
 from ganstudio.synth import synthesise, wav_bytes  # noqa: E402
 from training import music_data  # noqa: E402
 from training.music import evaluate  # noqa: E402
@@ -65,9 +65,9 @@ def main() -> None:
     data = music_data.load(args.data)
     train, test = music_data.split(data, test=False), music_data.split(data, test=True)
     train_bars = TrainingBars.of(train["tokens"])
-    # as the studio writes them: each bar chosen among noise draws by the discriminator, no copies
-    studio = {"candidates": CANDIDATES if pipe.training_bars is not None or pipe.discriminator is not None else 1,
-              "judge": pipe.discriminator}
+    # as the studio writes them: each bar chosen among its noise draws by the discriminator,
+    # avoiding the training bars the checkpoint holds; copies are counted against every training tune
+    studio = {"candidates": pipe.candidates, "judge": pipe.discriminator, "guard": pipe.training_bars}
     runs = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity, **studio)
             for s in range(args.seeds)]
     raw = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity)["generated"]

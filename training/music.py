@@ -99,10 +99,12 @@ def straight_through(logits: torch.Tensor) -> torch.Tensor:
 
 
 def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: TrainingBars, device: torch.device, seed: int = 0,
-             creativity: int = 1, candidates: int = 1, judge: Discriminator | None = None) -> dict[str, float]:
+             creativity: int = 1, candidates: int = 1, judge: Discriminator | None = None,
+             guard: TrainingBars | None = None) -> dict[str, float]:
     """Write a melody over each test tune's own chords; its statistics and the real ones'.
     `candidates` > 1: each bar chosen among that many noise draws as `generate_bars` does with
-    the originality guard (and the `judge`, when given), as the studio writes them."""
+    the originality guard (and the `judge`, when given), as the studio writes them. The guard
+    avoids the bars of `guard` (default `train_bars`, against which copies are counted)."""
     generator.eval()
     tunes = np.unique(split["tune"])
     lengths = [int((split["tune"] == t).sum()) for t in tunes]
@@ -113,7 +115,7 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
     for i, t in enumerate(tunes):
         k = split["tune"] == t
         chords[i, : lengths[i]] = chord_vectors(torch.as_tensor(split["roots"][k].astype(np.int64)), torch.as_tensor(split["minor"][k]))
-    is_copy = train_bars.copies if candidates > 1 else None
+    is_copy = (guard if guard is not None else train_bars).copies if candidates > 1 else None
     fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy, judge=judge).cpu().numpy()
     real_songs, fake_songs = [], []
     for i, t in enumerate(tunes):

@@ -119,6 +119,7 @@ class MusicPipeline(Pipeline):
         # real, and never (while another draw will do) a copy of one of the training bars the
         # checkpoint holds, in any key: the originality guard.
         self.training_bars = TrainingBars(tensors[TRAINING_BARS].numpy()) if TRAINING_BARS in tensors else None
+        self.candidates = CANDIDATES if self.training_bars is not None or self.discriminator is not None else 1
 
     @torch.inference_mode()
     def realness_of(self, midi: bytes, max_bars: int = 64) -> list[float]:
@@ -187,8 +188,7 @@ class MusicPipeline(Pipeline):
 
         song = [progression[i % len(progression)].transpose(shift) for i in range(bars)]
         guard = self.training_bars.copies if self.training_bars is not None else None
-        candidates = CANDIDATES if guard is not None or self.discriminator is not None else 1
-        z = candidate_noise(1, bars, self.generator.z_dim, candidates, seeded_generator(seed))
+        z = candidate_noise(1, bars, self.generator.z_dim, self.candidates, seeded_generator(seed))
         cond = torch.tensor([[c.vector() for c in song]])
         with torch.inference_mode():
             tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard,
