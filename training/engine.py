@@ -128,6 +128,12 @@ def unwrap(module: nn.Module) -> nn.Module:
     return module.module if isinstance(module, DistributedDataParallel) else module
 
 
+def snapshot(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of a module's weights on the CPU that later training steps leave alone (what
+    --keep-best keeps; it travels in the resumable state)."""
+    return {k: v.detach().cpu().clone() for k, v in unwrap(module).state_dict().items()}
+
+
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, ctx: Context, skip: int = 0) -> Iterator[torch.Tensor]:
     """Index batches of one epoch: a permutation fixed by (seed, epoch), split across ranks.
 

@@ -31,7 +31,7 @@ from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate
 from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS
 
 from . import music_data
-from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, steps_per_epoch, teardown, unwrap
+from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, snapshot, steps_per_epoch, teardown, unwrap
 
 NAME = "nottingham-midinet"
 
@@ -298,8 +298,7 @@ def train(args: argparse.Namespace) -> None:
                 metrics.update({f"val_{k}": round(v, 4) for k, v in held["generated"].items() if not k.startswith("note_length_")})
                 metrics["val_score"] = round(score, 4)
                 if best is None or score < best["score"]:
-                    copy = lambda m: {k: v.detach().cpu().clone() for k, v in m.state_dict().items()}  # noqa: E731
-                    best = {"score": score, "epoch": run.epoch, "step": run.global_step, "G": copy(ema.module), "D": copy(unwrap(D))}
+                    best = {"score": score, "epoch": run.epoch, "step": run.global_step, "G": snapshot(ema.module), "D": snapshot(D)}
             print(f"epoch {run.epoch} step {run.global_step}: " + ", ".join(f"{k} {v:.3g}" for k, v in metrics.items()), flush=True)
         run.log_epoch(metrics)
         if run.step_in_epoch >= per_epoch:

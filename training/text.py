@@ -41,7 +41,7 @@ from ganstudio.metrics_text import bleu, nll_oracle, self_bleu
 from ganstudio.models.seqgan import PAPER_FILTER_SIZES, PAPER_NUM_FILTERS, Discriminator, Generator
 from ganstudio.text import TOKENIZERS, Vocabulary
 
-from .engine import Context, Run, add_common_arguments, epoch_batches, setup, teardown
+from .engine import Context, Run, add_common_arguments, epoch_batches, setup, snapshot, teardown
 from .text_data import encode_lines, file_sha256, load_oracle, oracle_corpus, read_lines, split_holdout
 
 NAN = float("nan")
@@ -342,7 +342,7 @@ def train(args: argparse.Namespace) -> None:
             m.update(evaluate(data, g, twin if phase == "adversarial" else None, args, ctx.device))
             value = m.get(criterion, NAN)
             if args.keep_best and phase == "adversarial" and math.isfinite(value) and (best is None or value < best["value"]):
-                best = {"unit": unit, "value": value, "state": {k: v.detach().cpu().clone() for k, v in g.state_dict().items()}}
+                best = {"unit": unit, "value": value, "state": snapshot(g)}
             if ctx.is_main:
                 text = "\n".join(data.decode(sample_many(g, 8))) + "\n"
                 (run.dir / "samples" / f"{unit:04d}-{phase}.txt").write_text(text, encoding="utf-8")
