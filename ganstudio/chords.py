@@ -151,3 +151,27 @@ def name_chord(pitch_classes: set[int] | frozenset[int], bass: int | None = None
             if best_score is None or score > best_score:
                 best, best_score = Chord(root, quality, None if bass in (None, root) else bass), score
     return best
+
+
+_DIATONIC = {(0, False), (5, False), (7, False), (2, True), (4, True), (9, True)}  # I IV V ii iii vi
+
+
+def key_of(chords) -> int:
+    """The key a progression is in, as the tonic of its major key (0-11; a minor key is given
+    as its relative major, the same scale): `chords` is a sequence of 13-value chord vectors
+    (`Chord.vector`; all zero: no chord). The key whose diatonic triads (I ii iii IV V vi) make
+    up the most bars wins; ties go to the key whose scale holds the most of the chords' notes,
+    then to the one whose tonic (or relative minor's) opens the progression, then closes it.
+    No chords at all: C."""
+    named = [(v.index(1.0), bool(v[12])) for v in map(list, chords) if 1.0 in v[:12]]
+    if not named:
+        return 0
+    scale = {0, 2, 4, 5, 7, 9, 11}
+
+    def fit(key: int) -> tuple:
+        triads = [((r - key) % 12, m) for r, m in named]
+        tones = sum(((d + i) % 12) in scale for d, m in triads for i in ((0, 3, 7) if m else (0, 4, 7)))
+        tonic = lambda d, m: (d, m) in ((0, False), (9, True))  # noqa: E731
+        return sum(t in _DIATONIC for t in triads), tones, tonic(*triads[0]), tonic(*triads[-1]), -key
+
+    return max(range(12), key=fit)

@@ -127,6 +127,70 @@ def test_generator_shapes_determinism_and_creativity():
     assert int(a.max()) < VOCAB
 
 
+def test_key_of_reads_the_key_from_the_chords():
+    from ganstudio.chords import key_of
+
+    def key(text):
+        return key_of([c.vector() for c in parse_progression(text)])
+
+    assert key("C G Am F") == 0 and key("Am F C G") == 0  # A minor: C major's scale
+    assert key("G C D G") == 7 and key("E A B7 E") == 4 and key("Em C G D") == 7
+    assert key("Dm7 G7 Cmaj7 Cmaj7") == 0 and key("Bb Eb F Bb") == 10
+    assert key("C G") == 0 and key("G C") == 7  # a tie: the chord that opens the progression is the tonic
+    assert key("N.C.") == 0
+
+
+def plain_discriminator(d, bar, cond):
+    """The discriminator's logit computed the plain way: every condition tiled as input
+    channels, the triad and scale as channels of every step, one convolution each."""
+    import torch.nn.functional as F
+
+    from ganstudio.models.midinet import _tile
+
+    h1 = F.leaky_relu(d.first(torch.cat([bar, _tile(cond, 16, bar.shape[3])], 1)), 0.2)
+    h = F.leaky_relu(d.second(torch.cat([h1, _tile(cond, h1.shape[2])], 1)), 0.2)
+    moving, fixed = d.contour_inputs(bar, cond)
+    steady = fixed[:, :, None].expand(-1, -1, 16, -1)
+    order = [moving[:, 0], moving[:, 1], steady[:, 0], moving[:, 2]]
+    if d.tune:
+        order += [steady[:, 1], moving[:, 3], moving[:, 4]]
+    contour = F.leaky_relu(d.contour(torch.stack(order, 1)), 0.2).amax(3)
+    h = F.leaky_relu(d.fc(torch.cat([h.flatten(1), contour.flatten(1), cond], 1)), 0.2)
+    return d.head(h).squeeze(1)
+
+
+@pytest.mark.parametrize("tune", [False, True])
+def test_discriminator_computes_its_conditions_as_biases_exactly(tune):
+    from ganstudio.models.midinet import condition_dim
+
+    torch.manual_seed(0)
+    d = Discriminator(vocab=VOCAB, width=8, hidden=16, tune=tune)
+    bar = torch.nn.functional.one_hot(torch.randint(0, VOCAB, (6, 16)), VOCAB).float()[:, None]
+    cond = torch.rand(6, condition_dim(tune))
+    with torch.no_grad():
+        fast, plain = d(bar, cond)[0], plain_discriminator(d, bar, cond)
+    assert fast.abs().max() > 1e-3 and torch.allclose(fast, plain, atol=1e-5)
+
+
+def test_the_tune_condition_moves_with_the_bar_and_the_register_is_drawn_from_the_training_tunes():
+    from ganstudio.midi import N_PITCHES
+    from ganstudio.models.midinet import draw_register
+    from training.music import Bars
+
+    split = {"tokens": TUNE, "prev": np.full_like(TUNE, REST), "has_prev": np.array([False, True]), "roots": np.array([0, 7]),
+             "minor": np.array([False, False]), "key": np.array([0, 0]), "register": np.array([20.0, 20.0])}
+    _, _, cond = Bars(split, torch.device("cpu")).batch(torch.tensor([0, 1, 0, 1]), torch.Generator().manual_seed(3))
+    shift = cond[:, :12].argmax(1) - torch.tensor([0, 7, 0, 7])  # the chord root shows each bar's transposition
+    assert cond.shape == (4, 26)
+    assert torch.equal(cond[:, 13:25].argmax(1), shift % 12)  # the key moved with the bar
+    assert torch.allclose(cond[:, 25], (20.0 + ((shift + 6) % 12 - 6) - N_PITCHES / 2) / 12)  # so did the register
+
+    table = torch.tensor([[0.0, 20.0], [7.0, 30.0]])
+    draws = [draw_register(table, 2, g) for g in [torch.Generator().manual_seed(s) for s in range(40)]]
+    assert set(draws) == {22.0, 25.0}  # each tune's register moved to D the short way: C up 2, G down 5
+    assert draws == [draw_register(table, 2, torch.Generator().manual_seed(s)) for s in range(40)]
+
+
 def test_training_bars_find_copies_in_any_key_only():
     from ganstudio.melody_stats import TrainingBars
 
@@ -336,6 +400,10 @@ def test_pipeline_outputs_and_determinism(pipe):
     assert again.midi == song.midi and again.wav == song.wav
     other = pipe(chords="Dm7 G7 Cmaj7", bars=5, tempo=90, key="D", instrument="Flute", creativity=2, seed=8)
     assert other.midi != song.midi
+    # the register: one of the training tunes' moved to the song's key (C). Tiny data: C F G C arpeggios
+    # from C4 or C5, in quavers, C E G C E G C E a bar: (26 + 42 + 58 + 26) / 32 semitones above the C
+    registers = {pipe(chords="C F G", bars=1, seed=s).metadata["register"] for s in range(12)}
+    assert registers == {n(60) + 4.75, n(72) + 4.75}
 
 
 def test_pipeline_primer(pipe, tmp_path):
@@ -344,6 +412,7 @@ def test_pipeline_primer(pipe, tmp_path):
     path.write_bytes(primer)
     song = pipe(bars=2, seed=1, primer=str(path))
     assert len(song.metadata["parameters"]["primer_sha256"]) == 64
+    assert song.metadata["register"] == pytest.approx(np.mean(TUNE[0][TUNE[0] < 48]), abs=0.01)  # the primer's register
     assert song.midi == pipe(bars=2, seed=1, primer=primer).midi
     bad = tmp_path / "notes.mid"
     bad.write_text("these are not notes")

@@ -27,8 +27,8 @@ import torch.nn.functional as F
 from ganstudio.checkpoint import prefixed, save_pretrained
 from ganstudio.melody_stats import TrainingBars, melody_statistics, target_score
 from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
-from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, generate_bars
-from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS
+from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_register, generate_bars, tune_condition, with_tune
+from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS, TUNE_REGISTERS
 
 from . import music_data
 from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, snapshot, steps_per_epoch, teardown, unwrap
@@ -46,6 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fm-data", type=float, default=0.1, help="lambda_1: mean-bar feature matching")
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
     p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
+                   help="condition both networks on the tune's key and register too, not only the bar's chord and the bar before")
     p.add_argument("--eval-every", type=int, default=1, help="measure the statistics (and save resumable state) every N epochs")
     p.add_argument("--keep-best", action="store_true",
                    help="hold out every 10th training tune and ship the generator and discriminator of the evaluation whose "
@@ -71,12 +73,14 @@ def transpose_tokens(tokens: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 
 
 class Bars:
-    """One split on the device, drawn in random keys."""
+    """One split on the device, drawn in random keys; with `tune`, each bar's condition carries
+    its tune's key and register (moved with the bar)."""
 
-    def __init__(self, split: dict[str, np.ndarray], device: torch.device):
+    def __init__(self, split: dict[str, np.ndarray], device: torch.device, tune: bool = True):
         t = lambda a: torch.as_tensor(np.asarray(a)).to(device)  # noqa: E731
         self.tokens, self.prev = t(split["tokens"].astype(np.int64)), t(split["prev"].astype(np.int64))
         self.has_prev, self.roots, self.minor = t(split["has_prev"]), t(split["roots"].astype(np.int64)), t(split["minor"])
+        self.key, self.register, self.tune = t(split["key"]), t(split["register"]), tune
         self.n = len(self.tokens)
 
     def batch(self, idx: torch.Tensor, generator: torch.Generator | None = None):
@@ -87,7 +91,10 @@ class Bars:
         prev = prev * self.has_prev[idx].float()[:, None, None, None]
         roots = self.roots[idx]
         roots = torch.where(roots >= 0, (roots + shift) % 12, roots)
-        return bar, prev, chord_vectors(roots, self.minor[idx])
+        cond = chord_vectors(roots, self.minor[idx])
+        if self.tune:
+            cond = torch.cat([cond, tune_condition(self.key[idx] + shift, self.register[idx] + shift, N_PITCHES)], 1)
+        return bar, prev, cond
 
 
 def straight_through(logits: torch.Tensor) -> torch.Tensor:
@@ -98,13 +105,21 @@ def straight_through(logits: torch.Tensor) -> torch.Tensor:
     return hard + soft - soft.detach()
 
 
+def register_table(split: dict[str, np.ndarray]) -> torch.Tensor:
+    """(tunes, 2): each tune's key and register, for `draw_register`."""
+    first = np.unique(split["tune"], return_index=True)[1]
+    return torch.tensor(np.stack([split["key"][first], split["register"][first]], 1), dtype=torch.float32)
+
+
 def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: TrainingBars, device: torch.device, seed: int = 0,
              creativity: int = 1, candidates: int = 1, judge: Discriminator | None = None,
-             guard: TrainingBars | None = None) -> dict[str, float]:
+             guard: TrainingBars | None = None, registers: torch.Tensor | None = None) -> dict[str, float]:
     """Write a melody over each test tune's own chords; its statistics and the real ones'.
     `candidates` > 1: each bar chosen among that many noise draws as `generate_bars` does with
     the originality guard (and the `judge`, when given), as the studio writes them. The guard
-    avoids the bars of `guard` (default `train_bars`, against which copies are counted)."""
+    avoids the bars of `guard` (default `train_bars`, against which copies are counted). A
+    generator with a tune condition gets each tune's key read from its chords and a register
+    drawn from `registers` (the training tunes', `register_table`), as the studio gets them."""
     generator.eval()
     tunes = np.unique(split["tune"])
     lengths = [int((split["tune"] == t).sum()) for t in tunes]
@@ -115,6 +130,10 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
     for i, t in enumerate(tunes):
         k = split["tune"] == t
         chords[i, : lengths[i]] = chord_vectors(torch.as_tensor(split["roots"][k].astype(np.int64)), torch.as_tensor(split["minor"][k]))
+    if generator.tune:
+        keys = [int(split["key"][split["tune"] == t][0]) for t in tunes]
+        register = torch.tensor([draw_register(registers, k, g) for k in keys])
+        chords = with_tune(chords, torch.tensor(keys), register, N_PITCHES)
     is_copy = (guard if guard is not None else train_bars).copies if candidates > 1 else None
     fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy, judge=judge).cpu().numpy()
     real_songs, fake_songs = [], []
@@ -216,10 +235,11 @@ def train(args: argparse.Namespace) -> None:
     watch = None
     if args.keep_best:
         train_split, watch = music_data.hold_out(train_split)
-    bars = Bars(train_split, ctx.device)
+    bars = Bars(train_split, ctx.device, args.tune)
+    registers = register_table(train_split)
 
-    g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width}
-    d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden}
+    g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width, "tune": args.tune}
+    d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden, "tune": args.tune}
     G, D = Generator(**g_args).to(ctx.device), Discriminator(**d_args).to(ctx.device)
     ema = EMA(G, args.ema)
     opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
@@ -290,10 +310,10 @@ def train(args: argparse.Namespace) -> None:
         metrics = mean_metrics(sums, count, ctx)
         if ctx.is_main and (done or (run.step_in_epoch >= per_epoch and (run.epoch + 1) % args.eval_every == 0)):
             if watch is None:
-                quick = evaluate(ema.module, test_split, train_bars, ctx.device)["generated"]
+                quick = evaluate(ema.module, test_split, train_bars, ctx.device, registers=registers)["generated"]
                 metrics.update({f"test_{k}": round(v, 4) for k, v in quick.items() if not k.startswith("note_length_")})
             else:
-                held = evaluate(ema.module, watch, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D))
+                held = evaluate(ema.module, watch, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D), registers=registers)
                 score = target_score(held["generated"], held["real"])
                 metrics.update({f"val_{k}": round(v, 4) for k, v in held["generated"].items() if not k.startswith("note_length_")})
                 metrics["val_score"] = round(score, 4)
@@ -312,7 +332,8 @@ def train(args: argparse.Namespace) -> None:
             ema.module.load_state_dict(best["G"])
             unwrap(D).load_state_dict(best["D"])
             print(f"keeping the generator and discriminator of step {best['step']} (held-out score {best['score']:.4f})", flush=True)
-        final = evaluate(ema.module, test_split, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D).eval())
+        final = evaluate(ema.module, test_split, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D).eval(),
+                         registers=registers)
         n_tunes = len(data["names"])
         config = {
             "name": NAME,
@@ -320,7 +341,9 @@ def train(args: argparse.Namespace) -> None:
             "class": "MidiNet",
             "args": {"generator": g_args, "discriminator": d_args},
             "representation": {"steps_per_bar": STEPS_PER_BAR, "lowest_pitch": LOWEST, "pitches": N_PITCHES,
-                                "hold_token": HOLD, "rest_token": REST, "chord": "12 root one-hot + minor flag"},
+                                "hold_token": HOLD, "rest_token": REST, "chord": "12 root one-hot + minor flag",
+                                "tune": ("key (major tonic one-hot, from the chords) + register (mean pitch, drawn from "
+                                         "the training tunes')") if args.tune else None},
             "creativity": {"min": 0, "max": JOINTS, "default": 1,
                            "meaning": "the previous bar joins the last (4 - creativity) of the generator's 4 layers"},
             "data": {"name": "Nottingham (Jukedeck MIDI), 4/4 and 2/2 tunes", "licence": "GPL-3.0", "tunes": n_tunes,
@@ -336,7 +359,8 @@ def train(args: argparse.Namespace) -> None:
             "metrics": {k: {m: round(v, 4) for m, v in d.items()} for k, d in final.items()},
         }
         tensors = {**prefixed("generator_ema", ema.module.state_dict()), **prefixed("generator", unwrap(G).state_dict()),
-                   **prefixed("discriminator", unwrap(D).state_dict()), TRAINING_BARS: torch.from_numpy(train_bars.keys)}
+                   **prefixed("discriminator", unwrap(D).state_dict()), TRAINING_BARS: torch.from_numpy(train_bars.keys),
+                   **({TUNE_REGISTERS: registers} if args.tune else {})}
         command = "python -m training music " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "music")
         written = save_pretrained(args.out, config, tensors, model_card(config, command))
         print(json.dumps(written["metrics"], indent=1))

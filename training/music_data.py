@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ganstudio.chords import name_chord
-from ganstudio.midi import REST, STEPS_PER_BAR, notes_to_steps, read_midi
+from ganstudio.chords import key_of, name_chord
+from ganstudio.midi import N_PITCHES, REST, STEPS_PER_BAR, notes_to_steps, read_midi
 
 METERS = {(4, 4), (2, 2)}
 TEST_FRACTION = 0.1
@@ -115,11 +115,30 @@ def load(path: str | Path) -> dict[str, np.ndarray]:
     return build(path)
 
 
+def tune_keys_and_registers(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per bar, its tune's key (`ganstudio.chords.key_of` of the tune's chords, as the studio
+    reads a typed progression) and register (the mean pitch of its notes, pitch columns)."""
+    key = np.zeros(len(data["tune"]), dtype=np.int64)
+    register = np.zeros(len(data["tune"]), dtype=np.float32)
+    for t in np.unique(data["tune"]):
+        k = data["tune"] == t
+        vectors = np.zeros((int(k.sum()), 13))
+        has = data["roots"][k] >= 0
+        vectors[np.flatnonzero(has), data["roots"][k][has]] = 1.0
+        vectors[:, 12] = data["minor"][k] & has
+        pitches = data["tokens"][k][data["tokens"][k] < N_PITCHES]
+        key[k] = key_of(vectors)
+        register[k] = pitches.mean() if len(pitches) else N_PITCHES / 2
+    return key, register
+
+
 def split(data: dict[str, np.ndarray], test: bool) -> dict[str, np.ndarray]:
     """The bars of the train (test=False) or test tunes, with each bar's previous bar
-    (has_prev False for a tune's first bar, whose previous bar the model sees as all zeros)."""
+    (has_prev False for a tune's first bar, whose previous bar the model sees as all zeros)
+    and its tune's key and register."""
     keep = data["test_tunes"][data["tune"]] == test
     tune = data["tune"]
+    key, register = tune_keys_and_registers(data)
     has_prev = np.concatenate([[False], tune[1:] == tune[:-1]])
     prev_index = np.arange(len(tune)) - 1
     return {
@@ -130,6 +149,8 @@ def split(data: dict[str, np.ndarray], test: bool) -> dict[str, np.ndarray]:
         "minor": data["minor"][keep],
         "chord_pcs": data["chord_pcs"][keep],
         "tune": tune[keep],
+        "key": key[keep],
+        "register": register[keep],
     }
 
 

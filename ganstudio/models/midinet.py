@@ -4,13 +4,16 @@ A bar is a (16 steps x VOCAB) one-hot image: per sixteenth, a note-on of one of 
 a hold, or a rest (see ganstudio/midi.py). The generator gets three things:
 
     z        noise, one vector per bar
-    chord    the 1-D condition: root one-hot (12) + minor flag (1)
+    cond     the 1-D condition: the bar's chord, root one-hot (12) + minor flag (1); with
+             `tune=True` also the tune's: its key (the major key's tonic, one-hot 12; a minor
+             key is its relative major) and its register (mean pitch, one number), which
+             hold a melody written one bar at a time to one scale and one place on the staff
     prev     the 2-D condition: the previous bar, read by a conditioner CNN whose feature maps
              at time resolutions 2, 4, 8, 16 are concatenated to the generator's layers
 
 The generator grows the bar along time (2 -> 4 -> 8 -> 16 steps) with transposed
 convolutions, then spreads each step over the vocabulary with a (1 x VOCAB) transposed
-convolution, as in the paper. The chord is broadcast and concatenated to every layer.
+convolution, as in the paper. The 1-D condition is broadcast and concatenated to every layer.
 
 Creativity, the paper's knob: the previous bar joins the last (4 - creativity) of the four
 joints, so creativity 0 follows the previous bar most closely and creativity 4 ignores it.
@@ -33,7 +36,19 @@ import torch.nn.functional as F
 
 STEPS = 16
 CHORD_DIM = 13
+TUNE_DIM = 13  # key one-hot (12) + register (1)
 JOINTS = 4  # generator layers the previous-bar condition can join
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+
+
+def condition_dim(tune: bool) -> int:
+    return CHORD_DIM + (TUNE_DIM if tune else 0)
+
+
+def tune_condition(key: torch.Tensor, register: torch.Tensor, pitches: int) -> torch.Tensor:
+    """(B,) keys (0-11, the major tonic) and registers (mean pitch, in the model's pitch
+    columns 0..pitches-1) -> (B, 13): the key one-hot and the register centred and in octaves."""
+    return torch.cat([F.one_hot(key.long() % 12, 12).float(), ((register.float() - pitches / 2) / 12)[:, None]], 1)
 
 
 def _tile(v: torch.Tensor, steps: int, width: int = 1) -> torch.Tensor:
@@ -60,23 +75,25 @@ class Conditioner(nn.Module):
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim: int = 100, vocab: int = 50, width: int = 128, cond_channels: int = 16):
+    def __init__(self, z_dim: int = 100, vocab: int = 50, width: int = 128, cond_channels: int = 16, tune: bool = False):
         super().__init__()
-        self.z_dim, self.vocab = z_dim, vocab
+        self.z_dim, self.vocab, self.tune = z_dim, vocab, tune
+        self.cond_dim = c = condition_dim(tune)
         self.conditioner = Conditioner(vocab, cond_channels)
         self.fc = nn.Sequential(
-            nn.Linear(z_dim + CHORD_DIM, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
+            nn.Linear(z_dim + c, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
             nn.Linear(1024, width * 2), nn.BatchNorm1d(width * 2), nn.ReLU(),
         )
         self.width = width
-        joint = width + CHORD_DIM + cond_channels
+        joint = width + c + cond_channels
         self.up = nn.ModuleList([nn.ConvTranspose2d(joint, width, (2, 1), (2, 1)) for _ in range(3)])  # 2->4->8->16
         self.norms = nn.ModuleList([nn.BatchNorm2d(width) for _ in range(3)])
         self.out = nn.ConvTranspose2d(joint, 1, (1, vocab))  # each step out over the vocabulary
 
     def forward(self, z: torch.Tensor, chord: torch.Tensor, prev: torch.Tensor, creativity: torch.Tensor | int = 0) -> torch.Tensor:
-        """Logits (B, 1, 16, vocab). `prev` is the previous bar (B, 1, 16, vocab), all zeros when
-        there is none; `creativity` an int or a (B,) tensor in 0..4."""
+        """Logits (B, 1, 16, vocab). `chord` is the 1-D condition (B, cond_dim); `prev` the
+        previous bar (B, 1, 16, vocab), all zeros when there is none; `creativity` an int or a
+        (B,) tensor in 0..4."""
         b = z.shape[0]
         maps = self.conditioner(prev)
         if not torch.is_tensor(creativity):
@@ -99,45 +116,95 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """The paper's discriminator (convolutions across the whole vocabulary, the chord joined to
-    each layer), plus a contour branch: the sounding pitch at each step and the chord's tones,
-    convolved along the pitch axis, so that the size of a step between notes and whether a
-    note belongs to the chord are things it can see directly."""
+    """The paper's discriminator (convolutions across the whole vocabulary, the 1-D condition
+    joined to each layer), plus a contour branch: the sounding pitch at each step and the
+    chord's tones (with `tune=True` also the key's scale and each pitch's distance from the
+    tune's register), convolved along the pitch axis, so that the size of a step between notes,
+    whether a note belongs to the chord or the scale, and how far it strays from the register
+    are things it can see directly."""
 
-    def __init__(self, vocab: int = 50, width: int = 64, contour_width: int = 16, hidden: int = 512):
+    def __init__(self, vocab: int = 50, width: int = 64, contour_width: int = 16, hidden: int = 512, tune: bool = False):
         super().__init__()
-        c = CHORD_DIM
+        self.tune = tune
+        c = condition_dim(tune)
         self.pitches = vocab - 2
         self.first = nn.Conv2d(1 + c, width, (2, vocab), (2, 1))  # -> (width, 8, 1)
         self.second = nn.Conv2d(width + c, 2 * width, (4, 1), (2, 1))  # -> (2w, 3, 1)
         # 4 steps x 25 semitones (an octave either way), sliding along pitch: key-independent
-        self.contour = nn.Conv2d(4, contour_width, (4, 25), (2, 1), padding=(0, 12))  # -> 7 positions
+        self.contour = nn.Conv2d(7 if tune else 4, contour_width, (4, 25), (2, 1), padding=(0, 12))  # -> 7 positions
         self.fc = nn.Linear(2 * width * 3 + contour_width * 7 + c, hidden)
         self.head = nn.Linear(hidden, 1)
 
-    def sounding(self, bar: torch.Tensor, chord: torch.Tensor) -> torch.Tensor:
-        """(B, 4, 16, pitches): note-ons; the pitch sounding at each step (held notes too); the
-        chord's triad over all octaves; the sounding pitch where it is a chord tone. A chord
-        tiled as input channels only shifts a convolution's bias, so it is spelled out here as
-        pitches for the branch to compare the melody with."""
+    def contour_inputs(self, bar: torch.Tensor, chord: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """What the contour branch reads, over the pitch axis: (B, 3 or 5, 16, pitches) that
+        change with the step: note-ons, the pitch sounding at each step (held notes too), the
+        sounding pitch where it is a chord tone; with a tune condition also the sounding pitch
+        where it is in the key's scale, and the sounding pitch weighted by its distance from the
+        register (octaves); and (B, 1 or 2, pitches) that do not: the chord's triad over all
+        octaves (and the key's scale). A condition tiled as input channels only shifts a
+        convolution's bias, so it is spelled out here as pitches for the branch to compare the
+        melody with."""
         onsets, hold = bar[:, 0, :, : self.pitches], bar[:, 0, :, self.pitches]
         steps = [onsets[:, 0]]
         for t in range(1, STEPS):
             steps.append(onsets[:, t] + hold[:, t, None] * steps[-1])
         sounding = torch.stack(steps, 1)
-        root, minor = chord[:, :12], chord[:, 12:]
-        triad = root + torch.roll(root, 7, 1) + minor * torch.roll(root, 3, 1) + (1 - minor) * torch.roll(root, 4, 1)
-        # pitch column i is pitch class i % 12 (the lowest pitch is a C)
-        template = triad.repeat(1, self.pitches // 12)[:, None, :].expand(-1, STEPS, -1)
-        return torch.stack([onsets, sounding, template, sounding * template], 1)
+        octaves = self.pitches // 12  # pitch column i is pitch class i % 12 (the lowest pitch is a C)
+        root, minor = chord[:, :12], chord[:, 12:13]
+        triad = (root + torch.roll(root, 7, 1) + minor * torch.roll(root, 3, 1) + (1 - minor) * torch.roll(root, 4, 1)).repeat(1, octaves)
+        moving, fixed = [onsets, sounding, sounding * triad[:, None]], [triad]
+        if self.tune:
+            key, register = chord[:, CHORD_DIM : CHORD_DIM + 12], chord[:, CHORD_DIM + 12 :]
+            scale = sum(torch.roll(key, i, 1) for i in MAJOR_SCALE).repeat(1, octaves)
+            column = (torch.arange(self.pitches, device=bar.device, dtype=bar.dtype) - self.pitches / 2) / 12
+            moving += [sounding * scale[:, None], sounding * (column[None, None, :] - register[:, :, None])]
+            fixed.append(scale)
+        return torch.stack(moving, 1), torch.stack(fixed, 1)
+
+    def contour_features(self, bar: torch.Tensor, chord: torch.Tensor) -> torch.Tensor:
+        """(B, contour_width, 7): the contour convolution, strongest over pitch. Its input
+        channels are [note-ons, sounding, triad, sounding x triad] (+ [scale, sounding x scale,
+        sounding x distance] with a tune condition); the triad and scale are the same at every
+        step, so their share is one convolution along pitch with the kernel summed over its
+        steps (exact, and a fraction of the work), added to that of the channels that move."""
+        moving, fixed = self.contour_inputs(bar, chord)
+        w = self.contour.weight
+        fixed_at = [2, 4] if self.tune else [2]
+        moving_at = [i for i in range(w.shape[1]) if i not in fixed_at]
+        # channels-last: oneDNN's fast path for this many-tap convolution on a CPU
+        h = F.conv2d(moving.contiguous(memory_format=torch.channels_last), w[:, moving_at], self.contour.bias, (2, 1), (0, 12))
+        h = h + F.conv1d(fixed, w[:, fixed_at].sum(2), padding=12)[:, :, None]
+        return F.leaky_relu(h, 0.2).amax(3)
 
     def forward(self, bar: torch.Tensor, chord: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(logit (B,), first-layer features (B, width, 8, 1) for feature matching)."""
-        h1 = F.leaky_relu(self.first(torch.cat([bar, _tile(chord, STEPS, bar.shape[3])], 1)), 0.2)
-        h = F.leaky_relu(self.second(torch.cat([h1, _tile(chord, h1.shape[2])], 1)), 0.2)
-        contour = F.leaky_relu(self.contour(self.sounding(bar, chord)), 0.2).amax(3)  # strongest over pitch
-        h = F.leaky_relu(self.fc(torch.cat([h.flatten(1), contour.flatten(1), chord], 1)), 0.2)
+        """(logit (B,), first-layer features (B, width, 8, 1) for feature matching). `chord` is
+        the 1-D condition, as the generator's."""
+        h1 = F.leaky_relu(_conv_with_condition(self.first, bar, chord), 0.2)
+        h = F.leaky_relu(_conv_with_condition(self.second, h1, chord), 0.2)
+        h = F.leaky_relu(self.fc(torch.cat([h.flatten(1), self.contour_features(bar, chord).flatten(1), chord], 1)), 0.2)
         return self.head(h).squeeze(1), h1
+
+
+def _conv_with_condition(conv: nn.Conv2d, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    """`conv` (unpadded) over x with the (B, C) condition tiled as extra input channels after
+    x's, computed as what it is: the convolution of x plus a per-sample bias, the condition
+    times the kernel's condition weights summed over the window."""
+    w = conv.weight
+    return F.conv2d(x, w[:, : x.shape[1]], conv.bias, conv.stride) + (cond @ w[:, x.shape[1] :].sum((2, 3)).T)[:, :, None, None]
+
+
+def with_tune(chords: torch.Tensor, key: torch.Tensor, register: torch.Tensor, pitches: int) -> torch.Tensor:
+    """(B, bars, 13) chord conditions and each song's (B,) key and register -> (B, bars, 26)."""
+    tune = tune_condition(key, register, pitches).to(chords.device)
+    return torch.cat([chords, tune[:, None].expand(-1, chords.shape[1], -1)], 2)
+
+
+def draw_register(table: torch.Tensor, key: int, generator: torch.Generator) -> float:
+    """A register for a song in `key`: that of a training tune drawn at random from `table`
+    ((tunes, 2): each one's key and register), moved to `key` the way training moves a tune
+    (-6..+5 semitones), so songs spread over the registers the model learnt."""
+    k, register = table[int(torch.randint(len(table), (1,), generator=generator))].tolist()
+    return register + (key - int(k) + 6) % 12 - 6
 
 
 def candidate_noise(songs: int, bars: int, z_dim: int, candidates: int, generator: torch.Generator) -> torch.Tensor:
@@ -161,7 +228,7 @@ def generate_bars(
     """Write songs bar by bar, each bar conditioned on the one before.
 
     z (B, bars, z_dim), or (B, bars, K, z_dim) for K candidate noises a bar; chords (B, bars,
-    13); first_prev (B, 16) tokens of a primer bar or None (no previous bar: zeros). Returns
+    cond_dim) 1-D conditions; first_prev (B, 16) tokens of a primer bar or None (no previous bar: zeros). Returns
     tokens (B, bars, 16). Which of a bar's K candidates is kept:
 
     - `judge` (a Discriminator): the one it scores most real over its chord (the generator

@@ -12,11 +12,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..chords import NOTE_NAMES, name_chord, parse_progression
+from ..chords import NOTE_NAMES, key_of, name_chord, parse_progression
 from ..errors import InvalidParameterError
-from ..midi import GM_PROGRAMS, STEPS_PER_BAR, Note, chord_voicing, first_bar_with_notes, notes_to_steps, read_midi, steps_to_notes, write_midi
+from ..midi import GM_PROGRAMS, N_PITCHES, STEPS_PER_BAR, Note, chord_voicing, first_bar_with_notes, notes_to_steps, read_midi, steps_to_notes, write_midi
 from ..melody_stats import TrainingBars
-from ..models.midinet import JOINTS, Discriminator, Generator, candidate_noise, generate_bars
+from ..models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_register, generate_bars, with_tune
 from ..pianoroll import piano_roll
 from ..synth import SAMPLE_RATE, fluidsynth_wav, synthesise, wav_bytes
 from ..validation import check_choice, check_int, check_seed, shown
@@ -26,6 +26,7 @@ MAX_BARS = 32
 MAX_CHORDS = 64
 MAX_PRIMER_BYTES = 1 << 20
 TRAINING_BARS = "training_bars"  # checkpoint tensor: (M, 16) uint8 bar keys, see melody_stats.TrainingBars
+TUNE_REGISTERS = "tune_registers"  # checkpoint tensor: (tunes, 2) float, each training tune's key and register
 CANDIDATES = 8  # noise draws each bar is chosen among
 KEYS = list(NOTE_NAMES)
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "E#": "F", "Fb": "E", "B#": "C"}
@@ -120,6 +121,20 @@ class MusicPipeline(Pipeline):
         # checkpoint holds, in any key: the originality guard.
         self.training_bars = TrainingBars(tensors[TRAINING_BARS].numpy()) if TRAINING_BARS in tensors else None
         self.candidates = CANDIDATES if self.training_bars is not None or self.discriminator is not None else 1
+        # A model conditioned on the tune as well gets the song's key from its chords and a register:
+        # the primer's, or a training tune's moved to that key, drawn by the seed.
+        self.registers = tensors[TUNE_REGISTERS].float() if self.generator.tune else None
+
+    def conditions(self, chords: list[list[float]], register: float | None, generator: torch.Generator) -> tuple[torch.Tensor, float | None]:
+        """(1, bars, cond_dim) conditions for a song's chord vectors, and its register (None
+        for a model without a tune condition); `register` None: drawn."""
+        cond = torch.tensor([chords])
+        if not self.generator.tune:
+            return cond, None
+        key = key_of(chords)
+        if register is None:
+            register = draw_register(self.registers, key, generator)
+        return with_tune(cond, torch.tensor([key]), torch.tensor([register]), N_PITCHES), register
 
     @torch.inference_mode()
     def realness_of(self, midi: bytes, max_bars: int = 64) -> list[float]:
@@ -147,7 +162,9 @@ class MusicPipeline(Pipeline):
             for b in range(bars)
         ]
         bar = torch.nn.functional.one_hot(torch.as_tensor(tokens), self.discriminator.pitches + 2).float()[:, None]
-        logits, _ = self.discriminator(bar.to(self.device), torch.tensor(chords, device=self.device))
+        pitches = tokens[tokens < N_PITCHES]  # the register a tune condition needs: the melody's own
+        cond, _ = self.conditions(chords, float(pitches.mean()) if len(pitches) else N_PITCHES / 2, torch.Generator())
+        logits, _ = self.discriminator(bar.to(self.device), cond[0].to(self.device))
         return torch.sigmoid(logits.float()).cpu().tolist()
 
     def __call__(
@@ -188,8 +205,10 @@ class MusicPipeline(Pipeline):
 
         song = [progression[i % len(progression)].transpose(shift) for i in range(bars)]
         guard = self.training_bars.copies if self.training_bars is not None else None
-        z = candidate_noise(1, bars, self.generator.z_dim, self.candidates, seeded_generator(seed))
-        cond = torch.tensor([[c.vector() for c in song]])
+        rng = seeded_generator(seed)
+        z = candidate_noise(1, bars, self.generator.z_dim, self.candidates, rng)
+        primed = first_prev[first_prev < N_PITCHES] if first_prev is not None else []
+        cond, register = self.conditions([c.vector() for c in song], float(primed.float().mean()) if len(primed) else None, rng)
         with torch.inference_mode():
             tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard,
                                    self.discriminator)[0].cpu().numpy()
@@ -206,6 +225,7 @@ class MusicPipeline(Pipeline):
                 "primer_sha256": hashlib.sha256(primer_data).hexdigest() if primer_data is not None else None,
             },
             "song_chords": names,
+            **({"register": round(register, 2)} if register is not None else {}),
         }
         midi = write_midi(melody, song, tempo, program, metadata)
         wav = fluidsynth_wav(midi)
