@@ -67,10 +67,13 @@ def main() -> None:
     train_bars = TrainingBars.of(train["tokens"])
     # as the studio writes them: each bar chosen among its noise draws by the discriminator,
     # avoiding the training bars the checkpoint holds; copies are counted against every training tune
-    studio = {"candidates": pipe.candidates, "judge": pipe.discriminator, "guard": pipe.training_bars}
+    # (a model with a tune condition: each tune's key read from its chords, its register drawn
+    # from the training tunes' the checkpoint holds, as the studio does; the real one is not used)
+    tune = {"registers": pipe.registers}
+    studio = {"candidates": pipe.candidates, "judge": pipe.discriminator, "guard": pipe.training_bars, **tune}
     runs = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity, **studio)
             for s in range(args.seeds)]
-    raw = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity)["generated"]
+    raw = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity, **tune)["generated"]
            for s in range(args.seeds)]
     real = runs[0]["real"]
     gen = {k: float(np.mean([r["generated"][k] for r in runs])) for k in real}
@@ -94,7 +97,9 @@ def main() -> None:
         f"Checkpoint: `{pipe.checkpoint_sha256[:16]}...`; {len(np.unique(test['tune']))} test tunes, {len(test['tokens'])} bars; "
         f"generated over their own chords, creativity {args.creativity}, seeds 0-{args.seeds - 1} (mean ± s.d.), "
         f"as the studio writes them: each bar is the one of {studio['candidates']} noise draws that the discriminator scores most real, "
-        "passing over copies of training bars.",
+        "passing over copies of training bars."
+        + (" Each tune's key is read from its chords and its register drawn from the training tunes', as the studio does."
+           if pipe.generator.tune else ""),
         "",
         "| statistic | generated | real test melodies | target | met |",
         "| --- | --- | --- | --- | --- |",

@@ -46,6 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fm-data", type=float, default=0.1, help="lambda_1: mean-bar feature matching")
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
     p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--d-profile", action="store_true", help="the discriminator also sees which pitch classes each bar strikes")
     p.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                    help="condition both networks on the tune's key and register too, not only the bar's chord and the bar before")
     p.add_argument("--eval-every", type=int, default=1, help="measure the statistics (and save resumable state) every N epochs")
@@ -157,6 +158,16 @@ def kept_text(config: dict) -> str:
             f" {kept['held_out_score']}: targets missed, then by how much); the test tunes were not looked at until the end.")
 
 
+def tune_text(config: dict) -> str:
+    if not config["representation"].get("tune"):
+        return ""
+    return (", and, beyond the paper, on the tune: its key (read from its chords, as the studio reads a typed progression)"
+            " and its register (the mean pitch of its melody; in the studio, the primer's, or a training tune's moved to the"
+            " song's key, drawn by the seed: tensor `tune_registers`). Both networks see them; the discriminator's contour"
+            " branch also sees the key's scale and each note's distance from the register, so that a bar out of key or out"
+            " of place is plain to it")
+
+
 def model_card(config: dict, command: str) -> str:
     m = config["metrics"]
     rows = "\n".join(
@@ -173,7 +184,7 @@ datasets: [nottingham]
 
 A MidiNet-style convolutional GAN (Yang, Chou & Yang, ISMIR 2017) that writes a melody one bar
 of 16 sixteenth notes at a time, conditioned on the bar's chord (root and major/minor) and on
-the previous bar. Monophonic, with held notes told apart from repeated ones. Beside the paper's
+the previous bar{tune_text(config)}. Monophonic, with held notes told apart from repeated ones. Beside the paper's
 layers, the discriminator has a small contour branch that sees the sounding pitches and the
 chord's tones along the pitch axis. Everything it makes is **AI-generated**; the studio marks
 its MIDI files so (copyright and text meta events).
@@ -239,7 +250,7 @@ def train(args: argparse.Namespace) -> None:
     registers = register_table(train_split)
 
     g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width, "tune": args.tune}
-    d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden, "tune": args.tune}
+    d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden, "tune": args.tune, "profile": args.d_profile}
     G, D = Generator(**g_args).to(ctx.device), Discriminator(**d_args).to(ctx.device)
     ema = EMA(G, args.ema)
     opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
