@@ -46,7 +46,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fm-data", type=float, default=0.1, help="lambda_1: mean-bar feature matching")
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
     p.add_argument("--ema", type=float, default=0.999)
-    p.add_argument("--d-profile", action="store_true", help="the discriminator also sees which pitch classes each bar strikes")
     p.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                    help="condition both networks on the tune's key and register too, not only the bar's chord and the bar before")
     p.add_argument("--eval-every", type=int, default=1, help="measure the statistics (and save resumable state) every N epochs")
@@ -250,7 +249,7 @@ def train(args: argparse.Namespace) -> None:
     registers = register_table(train_split)
 
     g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width, "tune": args.tune}
-    d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden, "tune": args.tune, "profile": args.d_profile}
+    d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden, "tune": args.tune}
     G, D = Generator(**g_args).to(ctx.device), Discriminator(**d_args).to(ctx.device)
     ema = EMA(G, args.ema)
     opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))

@@ -123,17 +123,16 @@ class Discriminator(nn.Module):
     whether a note belongs to the chord or the scale, and how far it strays from the register
     are things it can see directly."""
 
-    def __init__(self, vocab: int = 50, width: int = 64, contour_width: int = 16, hidden: int = 512, tune: bool = False,
-                 profile: bool = False):
+    def __init__(self, vocab: int = 50, width: int = 64, contour_width: int = 16, hidden: int = 512, tune: bool = False):
         super().__init__()
-        self.tune, self.profile = tune, profile
+        self.tune = tune
         c = condition_dim(tune)
         self.pitches = vocab - 2
         self.first = nn.Conv2d(1 + c, width, (2, vocab), (2, 1))  # -> (width, 8, 1)
         self.second = nn.Conv2d(width + c, 2 * width, (4, 1), (2, 1))  # -> (2w, 3, 1)
         # 4 steps x 25 semitones (an octave either way), sliding along pitch: key-independent
         self.contour = nn.Conv2d(7 if tune else 4, contour_width, (4, 25), (2, 1), padding=(0, 12))  # -> 7 positions
-        self.fc = nn.Linear(2 * width * 3 + contour_width * 7 + c + (12 * (2 if tune else 1) if profile else 0), hidden)
+        self.fc = nn.Linear(2 * width * 3 + contour_width * 7 + c, hidden)
         self.head = nn.Linear(hidden, 1)
 
     def contour_inputs(self, bar: torch.Tensor, chord: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -177,24 +176,12 @@ class Discriminator(nn.Module):
         h = h + F.conv1d(fixed, w[:, fixed_at].sum(2), padding=12)[:, :, None]
         return F.leaky_relu(h, 0.2).amax(3)
 
-    def pitch_class_profiles(self, bar: torch.Tensor, chord: torch.Tensor) -> list[torch.Tensor]:
-        """Which pitch classes the bar strikes (B, 12; 1 or 0, so their sum is how many), counted
-        from the chord's root and, with a tune condition, from the key's tonic: the bar's
-        harmony as a whole, which convolutions over a few steps see only in pieces."""
-        struck = bar[:, 0, :, : self.pitches].sum(1).view(bar.shape[0], -1, 12).sum(1).clamp(max=1.0)  # (B, 12) by pitch class
-        def from_(tonic: torch.Tensor) -> torch.Tensor:  # out[j] = struck[tonic + j]
-            return torch.stack([(struck * torch.roll(tonic, j, 1)).sum(1) for j in range(12)], 1)
-        return [from_(chord[:, :12])] + ([from_(chord[:, CHORD_DIM : CHORD_DIM + 12])] if self.tune else [])
-
     def forward(self, bar: torch.Tensor, chord: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(logit (B,), first-layer features (B, width, 8, 1) for feature matching). `chord` is
         the 1-D condition, as the generator's."""
         h1 = F.leaky_relu(_conv_with_condition(self.first, bar, chord), 0.2)
         h = F.leaky_relu(_conv_with_condition(self.second, h1, chord), 0.2)
-        summary = [h.flatten(1), self.contour_features(bar, chord).flatten(1), chord]
-        if self.profile:
-            summary += self.pitch_class_profiles(bar, chord)
-        h = F.leaky_relu(self.fc(torch.cat(summary, 1)), 0.2)
+        h = F.leaky_relu(self.fc(torch.cat([h.flatten(1), self.contour_features(bar, chord).flatten(1), chord], 1)), 0.2)
         return self.head(h).squeeze(1), h1
 
 
