@@ -46,6 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fm-data", type=float, default=0.1, help="lambda_1: mean-bar feature matching")
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
     p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--eval-seeds", type=int, default=2, help="--keep-best: the held-out statistics are the mean over this many seeds")
     p.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                    help="condition both networks on the tune's key and register too, not only the bar's chord and the bar before")
     p.add_argument("--eval-every", type=int, default=1, help="measure the statistics (and save resumable state) every N epochs")
@@ -323,7 +324,9 @@ def train(args: argparse.Namespace) -> None:
                 quick = evaluate(ema.module, test_split, train_bars, ctx.device, registers=registers)["generated"]
                 metrics.update({f"test_{k}": round(v, 4) for k, v in quick.items() if not k.startswith("note_length_")})
             else:
-                held = evaluate(ema.module, watch, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D), registers=registers)
+                runs = [evaluate(ema.module, watch, train_bars, ctx.device, seed=s, candidates=CANDIDATES, judge=unwrap(D), registers=registers)
+                        for s in range(args.eval_seeds)]
+                held = {"real": runs[0]["real"], "generated": {k: float(np.mean([r["generated"][k] for r in runs])) for k in runs[0]["real"]}}
                 score = target_score(held["generated"], held["real"])
                 metrics.update({f"val_{k}": round(v, 4) for k, v in held["generated"].items() if not k.startswith("note_length_")})
                 metrics["val_score"] = round(score, 4)
