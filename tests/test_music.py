@@ -257,8 +257,9 @@ def test_the_shipped_music_checkpoint_avoids_its_training_bars():
 
     pipe = MusicPipeline.from_pretrained("checkpoints/nottingham-midinet", device="cpu")
     assert pipe.training_bars is not None and len(pipe.training_bars) > 1000
+    cond, _ = pipe.conditions([parse_chord(c).vector() for c in ["C", "G", "Am", "F"] * 2], None, torch.Generator().manual_seed(3))
     raw = generate_bars(pipe.generator, torch.randn(16, 8, pipe.generator.z_dim, generator=torch.Generator().manual_seed(3)),
-                        torch.tensor([[parse_chord(c).vector() for c in ["C", "G", "Am", "F"] * 2]] * 16))
+                        cond.repeat(16, 1, 1))
     assert pipe.training_bars.copies(raw.flatten(0, 1).numpy()).any()  # unguarded, the generator does copy some bars
     copied = sum(int(pipe.training_bars.copies(pipe(chords="C G Am F", bars=8, seed=s).melody).sum()) for s in range(16))
     assert copied <= 1  # guarded: 128 bars, at most one that every one of its eight candidates copied
