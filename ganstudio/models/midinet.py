@@ -228,8 +228,8 @@ def generate_bars(
     """Write songs bar by bar, each bar conditioned on the one before.
 
     z (B, bars, z_dim), or (B, bars, K, z_dim) for K candidate noises a bar; chords (B, bars,
-    cond_dim) 1-D conditions; first_prev (B, 16) tokens of a primer bar or None (no previous bar: zeros). Returns
-    tokens (B, bars, 16). Which of a bar's K candidates is kept:
+    cond_dim) 1-D conditions; first_prev (B, 16) tokens of a primer bar or None (no previous
+    bar: zeros). Returns tokens (B, bars, 16). Which of a bar's K candidates is kept:
 
     - `judge` (a Discriminator): the one it scores most real over its chord (the generator
       proposes, the discriminator it was trained against chooses; copies of training bars, by
