@@ -128,11 +128,12 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
     g = torch.Generator().manual_seed(seed)
     z = candidate_noise(len(tunes), longest, generator.z_dim, candidates, g)
     chords = torch.zeros(len(tunes), longest, 13)
+    keys = []
     for i, t in enumerate(tunes):
         k = split["tune"] == t
         chords[i, : lengths[i]] = chord_vectors(torch.as_tensor(split["roots"][k].astype(np.int64)), torch.as_tensor(split["minor"][k]))
+        keys.append(int(split["key"][k][0]))
     if generator.tune:
-        keys = [int(split["key"][split["tune"] == t][0]) for t in tunes]
         register = torch.tensor([draw_register(registers, k, g) for k in keys])
         chords = with_tune(chords, torch.tensor(keys), register, N_PITCHES)
     is_copy = (guard if guard is not None else train_bars).copies if candidates > 1 else None
