@@ -152,6 +152,13 @@ def steps_to_notes(tokens: np.ndarray) -> list[Note]:
     return notes
 
 
+def register_of(tokens: np.ndarray) -> float | None:
+    """A melody's register: the mean pitch (in the model's pitch columns) of its note-ons in
+    `tokens` (any shape); None when it has none."""
+    pitches = np.asarray(tokens)[np.asarray(tokens) < N_PITCHES]
+    return float(pitches.mean()) if len(pitches) else None
+
+
 def first_bar_with_notes(contents: MidiContents) -> np.ndarray:
     """The primer: the first bar (16 sixteenths from a bar line at tick 0) that has melody,
     taking the highest voice over all tracks. A pickup bar counts if it has notes."""

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ganstudio.chords import key_of, name_chord
-from ganstudio.midi import N_PITCHES, REST, STEPS_PER_BAR, notes_to_steps, read_midi
+from ganstudio.midi import N_PITCHES, REST, STEPS_PER_BAR, notes_to_steps, read_midi, register_of
 
 METERS = {(4, 4), (2, 2)}
 TEST_FRACTION = 0.1
@@ -126,9 +126,9 @@ def tune_keys_and_registers(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np
         has = data["roots"][k] >= 0
         vectors[np.flatnonzero(has), data["roots"][k][has]] = 1.0
         vectors[:, 12] = data["minor"][k] & has
-        pitches = data["tokens"][k][data["tokens"][k] < N_PITCHES]
         key[k] = key_of(vectors)
-        register[k] = pitches.mean() if len(pitches) else N_PITCHES / 2
+        tune_register = register_of(data["tokens"][k])
+        register[k] = N_PITCHES / 2 if tune_register is None else tune_register
     return key, register
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..chords import NOTE_NAMES, key_of, name_chord, parse_progression
 from ..errors import InvalidParameterError
-from ..midi import GM_PROGRAMS, N_PITCHES, STEPS_PER_BAR, Note, chord_voicing, first_bar_with_notes, notes_to_steps, read_midi, steps_to_notes, write_midi
+from ..midi import GM_PROGRAMS, N_PITCHES, STEPS_PER_BAR, Note, chord_voicing, first_bar_with_notes, notes_to_steps, read_midi, register_of, steps_to_notes, write_midi
 from ..melody_stats import TrainingBars
 from ..models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_register, generate_bars, with_tune
 from ..pianoroll import piano_roll
@@ -162,8 +162,8 @@ class MusicPipeline(Pipeline):
             for b in range(bars)
         ]
         bar = torch.nn.functional.one_hot(torch.as_tensor(tokens), self.discriminator.pitches + 2).float()[:, None]
-        pitches = tokens[tokens < N_PITCHES]  # the register a tune condition needs: the melody's own
-        cond, _ = self.conditions(chords, float(pitches.mean()) if len(pitches) else N_PITCHES / 2, torch.Generator())
+        register = register_of(tokens)  # a tune condition's register: the melody's own
+        cond, _ = self.conditions(chords, N_PITCHES / 2 if register is None else register, torch.Generator())
         logits, _ = self.discriminator(bar.to(self.device), cond[0].to(self.device))
         return torch.sigmoid(logits.float()).cpu().tolist()
 
@@ -207,8 +207,7 @@ class MusicPipeline(Pipeline):
         guard = self.training_bars.copies if self.training_bars is not None else None
         rng = seeded_generator(seed)
         z = candidate_noise(1, bars, self.generator.z_dim, self.candidates, rng)
-        primed = first_prev[first_prev < N_PITCHES] if first_prev is not None else []
-        cond, register = self.conditions([c.vector() for c in song], float(primed.float().mean()) if len(primed) else None, rng)
+        cond, register = self.conditions([c.vector() for c in song], register_of(first_prev.numpy()) if first_prev is not None else None, rng)
         with torch.inference_mode():
             tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard,
                                    self.discriminator)[0].cpu().numpy()
