@@ -352,6 +352,7 @@ def test_keep_best_ships_the_pair_of_its_best_held_out_evaluation(tmp_path):
     music.train(parser.parse_args([
         "--data", str(tmp_path / "bars.npz"), "--out", str(out), "--run-dir", str(tmp_path / "run"), "--batch-size", "4",
         "--epochs", "3", "--z-dim", "8", "--g-width", "16", "--d-width", "8", "--device", "cpu", "--threads", "1", "--keep-best",
+        "--fm-chord", "1.5",
     ]))
     config = json.loads((out / "config.json").read_text())
     scores = [float(row["val_score"]) for row in csv.DictReader(open(tmp_path / "run" / "metrics.csv"))]
@@ -361,6 +362,30 @@ def test_keep_best_ships_the_pair_of_its_best_held_out_evaluation(tmp_path):
     assert all(torch.equal(shipped[f"generator_ema.{k}"], v) for k, v in best["G"].items())
     assert all(torch.equal(shipped[f"discriminator.{k}"], v) for k, v in best["D"].items())
     assert "--keep-best" in (out / "README.md").read_text()
+    assert config["schedule"]["fm_chord"] == 1.5 and "chord-relative note starts\n1.5" in (out / "README.md").read_text()
+    assert all(float(row["fm_chord"]) >= 0 for row in csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+
+
+def test_chord_profile_counts_note_starts_by_degree_above_the_root_and_beat():
+    from training.music import chord_profile, chord_vectors, transpose_tokens
+
+    tokens = torch.full((3, 16), REST)
+    tokens[0, 0], tokens[0, 2], tokens[0, 3] = 57 - LOWEST, 60 - LOWEST, HOLD  # Am: A on the beat, C off it (held once)
+    tokens[1, 4], tokens[1, 5] = 64 - LOWEST, 76 - LOWEST  # C: E on beat 2, E an octave up just after
+    tokens[2, 0] = 60 - LOWEST  # no chord: counted nowhere
+    cond = chord_vectors(torch.tensor([9, 0, -1]), torch.tensor([True, False, False]))
+    bars = torch.nn.functional.one_hot(tokens, VOCAB).float()[:, None].requires_grad_()
+    profile = chord_profile(bars, cond)  # (quality, beat, degree)
+    expected = torch.zeros(2, 2, 12)
+    expected[1, 0, 0] = expected[1, 1, 3] = 1.0  # the one minor bar: the root on a beat, the minor third off it
+    expected[0, 0, 4] = expected[0, 1, 4] = 1.0  # the one major bar: the major third on and off the beat
+    assert torch.equal(profile.detach(), expected)
+    profile.sum().backward()
+    assert bars.grad[2].abs().sum() == 0 and bars.grad[0, 0, 0, 57 - LOWEST] == 1  # no chord: no gradient
+    shift = torch.tensor([3, -5, 2])  # bar and chord moved together: the same profile
+    moved = torch.nn.functional.one_hot(transpose_tokens(tokens, shift), VOCAB).float()[:, None]
+    moved_cond = chord_vectors(torch.tensor([(9 + 3) % 12, (0 - 5) % 12, -1]), torch.tensor([True, False, False]))
+    assert torch.equal(chord_profile(moved, moved_cond), expected)
 
 
 def test_training_step_moves_the_weights():
