@@ -10,8 +10,7 @@ the 12-key augmentation. The generator's losses are the paper's: the adversarial
 feature matching of the mean bar (lambda_1, --fm-data) and of the mean of the
 discriminator's first-layer features (lambda_2, --fm-features); --fm-chord adds feature
 matching of where notes start relative to the bar's chord (`chord_profile`), which the mean
-bar, averaged over twelve keys, cannot see, and --fm-pairs of which chord degrees share a bar
-(`degree_pairs`).
+bar, averaged over twelve keys, cannot see.
 """
 
 from __future__ import annotations
@@ -50,8 +49,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fm-features", type=float, default=1.0, help="lambda_2: discriminator-feature matching")
     p.add_argument("--fm-chord", type=float, default=0.0,
                    help="feature matching of the chord-relative profile of note starts (`chord_profile`); 0: the paper's losses only")
-    p.add_argument("--fm-pairs", type=float, default=0.0,
-                   help="feature matching of which chord degrees share a bar (`degree_pairs`); 0: the paper's losses only")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--eval-seeds", type=int, default=2, help="--keep-best: the held-out statistics are the mean over this many seeds")
     p.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
@@ -119,31 +116,18 @@ _BEATS = F.one_hot((torch.arange(STEPS_PER_BAR) % 4 != 0).long(), 2).float()
 _RELATIVE = (torch.arange(12)[:, None] - torch.arange(12)[None, :]) % 12  # [pc, degree] -> root
 
 
-def _by_degree(bars: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-    """(B, 1, steps, vocab) one-hot bars and their (B, >=13) conditions -> (B, 2, 12): how many
-    notes each bar starts on each degree above its chord's root, on the strong beats and off
-    them; all zero for a bar without a chord."""
-    by_class = torch.einsum("bsp,pc,sk->bkc", bars[:, 0, :, :N_PITCHES], _FOLD.to(bars), _BEATS.to(bars))
-    return torch.einsum("bkc,bcd->bkd", by_class, cond[:, :12][:, _RELATIVE.to(bars.device)])
-
-
 def chord_profile(bars: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
     """(B, 1, steps, vocab) one-hot bars and their (B, >=13) conditions -> (2, 2, 12): the mean
     number of notes a bar starts on each degree above its chord's root (0-11), on the strong
     beats and off them, over the major-chord bars and over the minor-chord bars of the batch.
     Bars without a chord count in neither. Differentiable in `bars`."""
-    root = cond[:, :12].sum(1, keepdim=True)
-    minor = cond[:, 12:13] * root
-    weights = torch.cat([root - minor, minor], 1)  # (B, quality)
-    return torch.einsum("bq,bkd->qkd", weights, _by_degree(bars, cond)) / weights.sum(0).clamp(min=1)[:, None, None]
-
-
-def degree_pairs(bars: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-    """(12, 12): the mean over the batch's bars with a chord of the outer product of a bar's
-    note starts by degree above the root. Its diagonal is how often a bar comes back to a
-    degree, the rest which degrees share a bar: the variety the mean profile cannot see."""
-    counts = _by_degree(bars, cond).sum(1)
-    return torch.einsum("bi,bj->ij", counts, counts) / cond[:, :12].sum().clamp(min=1)
+    onsets = bars[:, 0, :, :N_PITCHES]
+    by_class = torch.einsum("bsp,pc,sk->bkc", onsets, _FOLD.to(bars), _BEATS.to(bars))  # (B, beat, pitch class)
+    root = cond[:, :12]
+    relative = torch.einsum("bkc,bcd->bkd", by_class, root[:, _RELATIVE.to(bars.device)])  # (B, beat, degree)
+    minor = cond[:, 12:13] * root.sum(1, keepdim=True)
+    weights = torch.cat([root.sum(1, keepdim=True) - minor, minor], 1)  # (B, quality)
+    return torch.einsum("bq,bkd->qkd", weights, relative) / weights.sum(0).clamp(min=1)[:, None, None]
 
 
 def register_table(split: dict[str, np.ndarray]) -> torch.Tensor:
@@ -251,7 +235,7 @@ python -m training.music_data --data path/to/nottingham/MIDI --out .data/notting
 {config['schedule']['batch_size']}, Adam lr {config['schedule']['lr']}, {config['schedule']['g_steps']}
 generator updates per discriminator update, feature matching lambda_1 = {config['schedule']['fm_data']},
 lambda_2 = {config['schedule']['fm_features']}, chord-relative note starts
-{config['schedule'].get('fm_chord', 0.0)}, degrees sharing a bar {config['schedule'].get('fm_pairs', 0.0)}) in {config['schedule']['seconds']:.0f} s on
+{config['schedule'].get('fm_chord', 0.0)}) in {config['schedule']['seconds']:.0f} s on
 {config['schedule']['device']}. The shipped generator is an exponential moving average
 (decay {config['schedule']['ema']}) of the trained one.{kept_text(config)}
 
@@ -344,16 +328,13 @@ def train(args: argparse.Namespace) -> None:
                     fm_data = (real.mean(0) - fake.mean(0)).pow(2).sum()
                     fm_feat = (f_real_mean - f_fake.float().mean(0)).pow(2).sum()
                     fm_chord = (chord_profile(real, chord) - chord_profile(fake, chord)).pow(2).sum()
-                    fm_pairs = (degree_pairs(real, chord) - degree_pairs(fake, chord)).pow(2).sum()
-                    loss_g = adv + args.fm_data * fm_data + args.fm_features * fm_feat + args.fm_chord * fm_chord + \
-                        args.fm_pairs * fm_pairs
+                    loss_g = adv + args.fm_data * fm_data + args.fm_features * fm_feat + args.fm_chord * fm_chord
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
             ema.update(G)
 
             for k, v in {"loss_d": loss_d, "loss_g_adv": adv, "fm_data": fm_data, "fm_features": fm_feat, "fm_chord": fm_chord,
-                         "fm_pairs": fm_pairs,
                          "d_real": torch.sigmoid(d_real.float()).mean(), "d_fake": torch.sigmoid(d_fake.float()).mean()}.items():
                 sums[k] = sums.get(k, 0) + v.detach()
             count += 1
@@ -411,7 +392,7 @@ def train(args: argparse.Namespace) -> None:
                      "augmentation": "random transposition to one of 12 keys per draw"},
             "schedule": {"epochs": run.epoch, "steps": run.global_step, "batch_size": args.batch_size, "lr": args.lr,
                          "g_steps": args.g_steps, "fm_data": args.fm_data, "fm_features": args.fm_features,
-                         "fm_chord": args.fm_chord, "fm_pairs": args.fm_pairs, "ema": args.ema,
+                         "fm_chord": args.fm_chord, "ema": args.ema,
                          "seconds": round(seconds, 1), "device": f"{ctx.device.type} ({platform.machine()})", "seed": args.seed},
             "originality": {"training_bars": len(train_bars), "candidates": CANDIDATES},
             "kept": ({"step": best["step"], "epoch": best["epoch"], "held_out_score": round(best["score"], 4),
