@@ -16,7 +16,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ganstudio.melody_stats import TARGETS, TrainingBars, meets, target_score  # noqa: E402
 from ganstudio.pipelines.music import MusicPipeline  # noqa: E402
 from training import music_data  # noqa: E402
-from training.music import evaluate  # noqa: E402
+from training.music import evaluate, seed_mean  # noqa: E402
 
 
 def main() -> None:
@@ -45,7 +44,7 @@ def main() -> None:
         runs = [evaluate(pipe.generator, held, train_bars, torch.device("cpu"), seed=s, candidates=pipe.candidates,
                          judge=pipe.discriminator, guard=pipe.training_bars, registers=pipe.registers) for s in args.seeds]
         real = runs[0]["real"]
-        gen = {k: float(np.mean([r["generated"][k] for r in runs])) for k in TARGETS}
+        gen = seed_mean(runs)
         cells = [f"{gen[k]:.3f}{'' if meets(k, gen[k], real[k]) else '*'}" for k in TARGETS]
         print(f"| {path} | {target_score(gen, real):.3f} | " + " | ".join(cells) + " |", flush=True)
     print("| real held-out melodies | | " + " | ".join(f"{real[k]:.3f}" for k in TARGETS) + " |")

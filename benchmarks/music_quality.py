@@ -32,7 +32,7 @@ from ganstudio.midi import STEPS_PER_BAR, Note, chord_voicing, steps_to_notes, w
 from ganstudio.pipelines.music import MusicPipeline  # noqa: E402
 from ganstudio.synth import synthesise, wav_bytes  # noqa: E402
 from training import music_data  # noqa: E402
-from training.music import evaluate  # noqa: E402
+from training.music import evaluate, seed_mean  # noqa: E402
 
 
 def render_times(pipe: MusicPipeline, repeats: int) -> list[float]:
@@ -76,7 +76,7 @@ def main() -> None:
     raw = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity, **tune)["generated"]
            for s in range(args.seeds)]
     real = runs[0]["real"]
-    gen = {k: float(np.mean([r["generated"][k] for r in runs])) for k in real}
+    gen = seed_mean(runs)
     spread = {k: float(np.std([r["generated"][k] for r in runs])) for k in real}
     by_creativity = {c: evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=0, creativity=c, **studio)["generated"]
                      for c in range(5)}

@@ -173,6 +173,11 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
     }
 
 
+def seed_mean(runs: list[dict[str, dict[str, float]]]) -> dict[str, float]:
+    """The generated statistics of several `evaluate` runs (one per seed), averaged."""
+    return {k: float(np.mean([r["generated"][k] for r in runs])) for k in runs[0]["generated"]}
+
+
 def kept_text(config: dict) -> str:
     kept = config.get("kept")
     if not kept:
@@ -353,7 +358,7 @@ def train(args: argparse.Namespace) -> None:
             else:
                 runs = [evaluate(ema.module, watch, train_bars, ctx.device, seed=s, candidates=CANDIDATES, judge=unwrap(D), registers=registers)
                         for s in range(args.eval_seeds)]
-                held = {"real": runs[0]["real"], "generated": {k: float(np.mean([r["generated"][k] for r in runs])) for k in runs[0]["real"]}}
+                held = {"real": runs[0]["real"], "generated": seed_mean(runs)}
                 score = target_score(held["generated"], held["real"])
                 metrics.update({f"val_{k}": round(v, 4) for k, v in held["generated"].items() if not k.startswith("note_length_")})
                 metrics["val_score"] = round(score, 4)
