@@ -152,11 +152,11 @@ def steps_to_notes(tokens: np.ndarray) -> list[Note]:
     return notes
 
 
-def register_of(tokens: np.ndarray) -> float | None:
+def register_of(tokens: np.ndarray, empty: float | None = None) -> float | None:
     """A melody's register: the mean pitch (in the model's pitch columns) of its note-ons in
-    `tokens` (any shape); None when it has none."""
+    `tokens` (any shape); `empty` when it has none."""
     pitches = np.asarray(tokens)[np.asarray(tokens) < N_PITCHES]
-    return float(pitches.mean()) if len(pitches) else None
+    return float(pitches.mean()) if len(pitches) else empty
 
 
 def first_bar_with_notes(contents: MidiContents) -> np.ndarray:

@@ -125,8 +125,9 @@ def chord_profile(bars: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
     by_class = torch.einsum("bsp,pc,sk->bkc", onsets, _FOLD.to(bars), _BEATS.to(bars))  # (B, beat, pitch class)
     root = cond[:, :12]
     relative = torch.einsum("bkc,bcd->bkd", by_class, root[:, _RELATIVE.to(bars.device)])  # (B, beat, degree)
-    minor = cond[:, 12:13] * root.sum(1, keepdim=True)
-    weights = torch.cat([root.sum(1, keepdim=True) - minor, minor], 1)  # (B, quality)
+    has_chord = root.sum(1, keepdim=True)
+    minor = cond[:, 12:13] * has_chord
+    weights = torch.cat([has_chord - minor, minor], 1)  # (B, quality)
     return torch.einsum("bq,bkd->qkd", weights, relative) / weights.sum(0).clamp(min=1)[:, None, None]
 
 

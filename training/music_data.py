@@ -127,8 +127,7 @@ def tune_keys_and_registers(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np
         vectors[np.flatnonzero(has), data["roots"][k][has]] = 1.0
         vectors[:, 12] = data["minor"][k] & has
         key[k] = key_of(vectors)
-        tune_register = register_of(data["tokens"][k])
-        register[k] = N_PITCHES / 2 if tune_register is None else tune_register
+        register[k] = register_of(data["tokens"][k], empty=N_PITCHES / 2)
     return key, register
 
 

@@ -162,8 +162,8 @@ class MusicPipeline(Pipeline):
             for b in range(bars)
         ]
         bar = torch.nn.functional.one_hot(torch.as_tensor(tokens), self.discriminator.pitches + 2).float()[:, None]
-        register = register_of(tokens)  # a tune condition's register: the melody's own
-        cond, _ = self.conditions(chords, N_PITCHES / 2 if register is None else register, torch.Generator())
+        register = register_of(tokens, empty=N_PITCHES / 2)  # a tune condition's register: the melody's own
+        cond, _ = self.conditions(chords, register, torch.Generator())
         logits, _ = self.discriminator(bar.to(self.device), cond[0].to(self.device))
         return torch.sigmoid(logits.float()).cpu().tolist()
 
