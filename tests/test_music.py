@@ -7,13 +7,14 @@ import argparse
 import csv
 import io
 import json
+import re
 import wave
 
 import numpy as np
 import pytest
 import torch
 
-from ganstudio.checkpoint import verify
+from ganstudio.checkpoint import load_pretrained, verify
 from ganstudio.chords import Chord, name_chord, parse_chord, parse_progression
 from ganstudio.errors import InvalidParameterError
 from ganstudio.midi import HOLD, LOWEST, REST, VOCAB, Note, notes_to_steps, read_midi, steps_to_notes, write_midi
@@ -364,6 +365,35 @@ def test_keep_best_ships_the_pair_of_its_best_held_out_evaluation(tmp_path):
     assert "--keep-best" in (out / "README.md").read_text()
     assert config["schedule"]["fm_chord"] == 1.5 and "chord-relative note starts\n1.5" in (out / "README.md").read_text()
     assert all(float(row["fm_chord"]) > 0 for row in csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+
+
+def test_init_fine_tunes_a_checkpoint_and_records_where_it_started(checkpoints, tmp_path, capsys, monkeypatch):
+    from training import music
+
+    base, out = checkpoints / "nottingham-midinet", tmp_path / "tuned"
+    parser = argparse.ArgumentParser()
+    music.add_arguments(parser)
+    arguments = ["--data", str(checkpoints.parent / "bars.npz"), "--run-dir", str(tmp_path / "run"), "--batch-size", "4",
+                 "--epochs", "1", "--device", "cpu", "--threads", "1", "--keep-best", "--fm-chord", "1", "--lr", "0"]
+    with pytest.raises(SystemExit, match="--init: checkpoint directory not found"):
+        music.train(parser.parse_args([*arguments, "--out", str(out), "--init", str(tmp_path / "missing")]))
+    assert not out.exists()
+    arguments += ["--out", str(out), "--init", str(base)]
+    monkeypatch.setattr("sys.argv", ["training", "music", *arguments])  # the command line the card records
+    music.train(parser.parse_args(arguments))
+
+    (base_config, before), (config, after) = load_pretrained(base), load_pretrained(out)
+    assert config["args"] == base_config["args"]  # the checkpoint's sizes, not the trainer's defaults
+    assert config["init"] == {"weights_sha256": base_config["weights_sha256"], "steps": 3, "kept_step": None}
+    assert config["commands"][:-1] == base_config["commands"] and config["commands"][-1].endswith(f"--init {base}")
+    card = (out / "README.md").read_text()
+    assert all(c in card for c in config["commands"]) and base_config["weights_sha256"][:16] in card
+    # at learning rate 0 the weights are the ones it started from (running statistics aside)
+    weights = [k for k in after if k.startswith(("generator_ema.", "discriminator.")) and "running_" not in k and "num_batches" not in k]
+    assert weights and all(torch.equal(after[k], before[k]) for k in weights)
+    # the starting pair is judged on the held-out tunes too, and nothing worse is kept
+    start = float(re.search(r"step 0 \(the --init checkpoint\): .*val_score ([0-9.]+)", capsys.readouterr().out).group(1))
+    assert config["kept"]["held_out_score"] <= start + 1e-4
 
 
 def test_chord_profile_counts_note_starts_by_degree_above_the_root_and_beat():

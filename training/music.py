@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganstudio.checkpoint import prefixed, save_pretrained
+from ganstudio.checkpoint import CheckpointError, load_pretrained, prefixed, save_pretrained, sub_state
 from ganstudio.melody_stats import TrainingBars, melody_statistics, target_score
 from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
 from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_register, generate_bars, tune_condition, with_tune
@@ -53,6 +53,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-seeds", type=int, default=2, help="--keep-best: the held-out statistics are the mean over this many seeds")
     p.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                    help="condition both networks on the tune's key and register too, not only the bar's chord and the bar before")
+    p.add_argument("--init", metavar="CHECKPOINT",
+                   help="fine-tune: start from a music checkpoint's generator (as both the trained generator and its "
+                        "average) and discriminator, with fresh optimisers; the networks' sizes are the checkpoint's")
     p.add_argument("--eval-every", type=int, default=1, help="measure the statistics (and save resumable state) every N epochs")
     p.add_argument("--keep-best", action="store_true",
                    help="hold out every 10th training tune and ship the generator and discriminator of the evaluation whose "
@@ -179,6 +182,19 @@ def seed_mean(runs: list[dict[str, dict[str, float]]]) -> dict[str, float]:
     return {k: float(np.mean([r["generated"][k] for r in runs])) for k in runs[0]["generated"]}
 
 
+def initial_checkpoint(path: str) -> dict:
+    """A music checkpoint to fine-tune from: its config, shipped generator and discriminator."""
+    try:
+        config, tensors = load_pretrained(path)
+    except CheckpointError as e:
+        raise SystemExit(f"--init: {e}") from None
+    discriminator = sub_state(tensors, "discriminator")
+    if config.get("family") != "midinet" or not discriminator:
+        raise SystemExit(f"--init: {path} is not a MidiNet checkpoint with a discriminator")
+    generator = sub_state(tensors, "generator_ema") or sub_state(tensors, "generator")
+    return {"config": config, "generator": generator, "discriminator": discriminator}
+
+
 def kept_text(config: dict) -> str:
     kept = config.get("kept")
     if not kept:
@@ -199,7 +215,16 @@ def tune_text(config: dict) -> str:
             " of place is plain to it")
 
 
-def model_card(config: dict, command: str) -> str:
+def init_text(config: dict) -> str:
+    init = config.get("init")
+    if not init:
+        return ""
+    return (f" These steps fine-tuned (the last command above) the checkpoint the commands before it write (weights"
+            f" SHA-256 {init['weights_sha256'][:16]}..., {init['steps']} steps, its kept pair that of step"
+            f" {init['kept_step']}), its generator and discriminator taken up with fresh optimisers.")
+
+
+def model_card(config: dict) -> str:
     m = config["metrics"]
     rows = "\n".join(
         f"| {k} | {m['generated'][k]:.3f} | {m['real'][k]:.3f} |" for k in m["generated"]
@@ -234,7 +259,7 @@ GPL-3.0, these weights are shared under GPL-3.0 as well.
 
 ```
 python -m training.music_data --data path/to/nottingham/MIDI --out .data/nottingham-bars.npz
-{command}
+{chr(10).join(config["commands"])}
 ```
 
 {config['schedule']['steps']} optimiser steps ({config['schedule']['epochs']} epochs, batch
@@ -243,7 +268,7 @@ generator updates per discriminator update, feature matching lambda_1 = {config[
 lambda_2 = {config['schedule']['fm_features']}, chord-relative note starts
 {config['schedule'].get('fm_chord', 0.0)}) in {config['schedule']['seconds']:.0f} s on
 {config['schedule']['device']}. The shipped generator is an exponential moving average
-(decay {config['schedule']['ema']}) of the trained one.{kept_text(config)}
+(decay {config['schedule']['ema']}) of the trained one.{init_text(config)}{kept_text(config)}
 
 ## Metrics
 
@@ -278,12 +303,19 @@ def train(args: argparse.Namespace) -> None:
     watch = None
     if args.keep_best:
         train_split, watch = music_data.hold_out(train_split)
-    bars = Bars(train_split, ctx.device, args.tune)
+    base = initial_checkpoint(args.init) if args.init else None
+    if base is not None:
+        g_args, d_args = base["config"]["args"]["generator"], base["config"]["args"]["discriminator"]
+    else:
+        g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width, "tune": args.tune}
+        d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden, "tune": args.tune}
+    tune = g_args.get("tune", False)
+    bars = Bars(train_split, ctx.device, tune)
     registers = register_table(train_split)
-
-    g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width, "tune": args.tune}
-    d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden, "tune": args.tune}
     G, D = Generator(**g_args).to(ctx.device), Discriminator(**d_args).to(ctx.device)
+    if base is not None:
+        G.load_state_dict(base["generator"])
+        D.load_state_dict(base["discriminator"])
     ema = EMA(G, args.ema)
     opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
@@ -301,6 +333,21 @@ def train(args: argparse.Namespace) -> None:
     train_bars = TrainingBars.of(train_split["tokens"])
     done = False
 
+    def held_out() -> dict[str, float]:
+        """Judge the current pair on the held-out tunes (--keep-best); keep it if it is the best yet."""
+        nonlocal best
+        runs = [evaluate(ema.module, watch, train_bars, ctx.device, seed=s, candidates=CANDIDATES, judge=unwrap(D), registers=registers)
+                for s in range(args.eval_seeds)]
+        generated = seed_mean(runs)
+        score = target_score(generated, runs[0]["real"])
+        if best is None or score < best["score"]:
+            best = {"score": score, "epoch": run.epoch, "step": run.global_step, "G": snapshot(ema.module), "D": snapshot(D)}
+        return {**{f"val_{k}": round(v, 4) for k, v in generated.items() if not k.startswith("note_length_")}, "val_score": round(score, 4)}
+
+    if base is not None and watch is not None and run.global_step == 0 and ctx.is_main:
+        # the starting pair is a candidate too: fine-tuning ships nothing worse on the held-out tunes
+        print("step 0 (the --init checkpoint): " + ", ".join(f"{k} {v:.3g}" for k, v in held_out().items()), flush=True)
+
     while run.epoch < args.epochs and not done:
         sums: dict[str, torch.Tensor] = {}
         count = 0
@@ -314,7 +361,7 @@ def train(args: argparse.Namespace) -> None:
             creativity = torch.randint(0, JOINTS + 1, (b,), generator=rng).to(ctx.device)
 
             with ctx.autocast():
-                z = torch.randn(b, args.z_dim, generator=rng).to(ctx.device)
+                z = torch.randn(b, G.z_dim, generator=rng).to(ctx.device)
                 fake = straight_through(G_train(z, chord, prev, creativity).float())
                 d_real, f_real = D_train(real, chord)
                 d_fake, _ = D_train(fake.detach(), chord)
@@ -327,7 +374,7 @@ def train(args: argparse.Namespace) -> None:
 
             for _ in range(args.g_steps):
                 with ctx.autocast():
-                    z = torch.randn(b, args.z_dim, generator=rng).to(ctx.device)
+                    z = torch.randn(b, G.z_dim, generator=rng).to(ctx.device)
                     fake = straight_through(G_train(z, chord, prev, creativity).float())
                     d_fake, f_fake = D_train(fake, chord)
                     adv = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake.float()))
@@ -357,14 +404,7 @@ def train(args: argparse.Namespace) -> None:
                 quick = evaluate(ema.module, test_split, train_bars, ctx.device, registers=registers)["generated"]
                 metrics.update({f"test_{k}": round(v, 4) for k, v in quick.items() if not k.startswith("note_length_")})
             else:
-                runs = [evaluate(ema.module, watch, train_bars, ctx.device, seed=s, candidates=CANDIDATES, judge=unwrap(D), registers=registers)
-                        for s in range(args.eval_seeds)]
-                held = {"real": runs[0]["real"], "generated": seed_mean(runs)}
-                score = target_score(held["generated"], held["real"])
-                metrics.update({f"val_{k}": round(v, 4) for k, v in held["generated"].items() if not k.startswith("note_length_")})
-                metrics["val_score"] = round(score, 4)
-                if best is None or score < best["score"]:
-                    best = {"score": score, "epoch": run.epoch, "step": run.global_step, "G": snapshot(ema.module), "D": snapshot(D)}
+                metrics.update(held_out())
             print(f"epoch {run.epoch} step {run.global_step}: " + ", ".join(f"{k} {v:.3g}" for k, v in metrics.items()), flush=True)
         run.log_epoch(metrics)
         if run.step_in_epoch >= per_epoch:
@@ -381,6 +421,7 @@ def train(args: argparse.Namespace) -> None:
         final = evaluate(ema.module, test_split, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D).eval(),
                          registers=registers)
         n_tunes = len(data["names"])
+        command = "python -m training music " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "music")
         config = {
             "name": NAME,
             "family": "midinet",
@@ -389,7 +430,7 @@ def train(args: argparse.Namespace) -> None:
             "representation": {"steps_per_bar": STEPS_PER_BAR, "lowest_pitch": LOWEST, "pitches": N_PITCHES,
                                 "hold_token": HOLD, "rest_token": REST, "chord": "12 root one-hot + minor flag",
                                 "tune": ("key (major tonic one-hot, from the chords) + register (mean pitch, drawn from "
-                                         "the training tunes')") if args.tune else None},
+                                         "the training tunes')") if tune else None},
             "creativity": {"min": 0, "max": JOINTS, "default": 1,
                            "meaning": "the previous bar joins the last (4 - creativity) of the generator's 4 layers"},
             "data": {"name": "Nottingham (Jukedeck MIDI), 4/4 and 2/2 tunes", "licence": "GPL-3.0", "tunes": n_tunes,
@@ -403,13 +444,15 @@ def train(args: argparse.Namespace) -> None:
             "originality": {"training_bars": len(train_bars), "candidates": CANDIDATES},
             "kept": ({"step": best["step"], "epoch": best["epoch"], "held_out_score": round(best["score"], 4),
                       "held_out_tunes": int(len(np.unique(watch["tune"])))} if best is not None else None),
+            "init": ({"weights_sha256": base["config"]["weights_sha256"], "steps": base["config"]["schedule"]["steps"],
+                      "kept_step": (base["config"].get("kept") or {}).get("step")} if base is not None else None),
+            "commands": (base["config"].get("commands", []) if base is not None else []) + [command],
             "metrics": {k: {m: round(v, 4) for m, v in d.items()} for k, d in final.items()},
         }
         tensors = {**prefixed("generator_ema", ema.module.state_dict()), **prefixed("generator", unwrap(G).state_dict()),
                    **prefixed("discriminator", unwrap(D).state_dict()), TRAINING_BARS: torch.from_numpy(train_bars.keys),
-                   **({TUNE_REGISTERS: registers} if args.tune else {})}
-        command = "python -m training music " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "music")
-        written = save_pretrained(args.out, config, tensors, model_card(config, command))
+                   **({TUNE_REGISTERS: registers} if tune else {})}
+        written = save_pretrained(args.out, config, tensors, model_card(config))
         print(json.dumps(written["metrics"], indent=1))
     teardown(ctx)
 
