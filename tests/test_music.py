@@ -418,6 +418,19 @@ def test_chord_profile_counts_note_starts_by_degree_above_the_root_and_beat():
     assert torch.equal(chord_profile(moved, moved_cond), expected)
 
 
+def test_the_chord_profile_target_is_the_whole_training_set_in_any_key(tmp_path):
+    from training import music, music_data
+
+    tiny_dataset(tmp_path / "bars.npz")
+    split = music_data.split(music_data.load(str(tmp_path / "bars.npz")), test=False)
+    bars = music.Bars(split, torch.device("cpu"))
+    as_written = music.chord_profile(torch.nn.functional.one_hot(bars.tokens, VOCAB).float()[:, None],
+                                     music.chord_vectors(bars.roots, bars.minor))
+    assert as_written.sum() > 0
+    for seed in (0, 1):  # every bar in a random key: the same profile
+        assert torch.allclose(music.training_profile(bars, seed), as_written)
+
+
 def test_training_step_moves_the_weights():
     from training.music import straight_through
 
