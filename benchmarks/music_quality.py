@@ -69,7 +69,7 @@ def main() -> None:
     # avoiding the training bars the checkpoint holds; copies are counted against every training tune
     # (a model with a tune condition: each tune's key read from its chords, its register drawn
     # from the training tunes' the checkpoint holds, as the studio does; the real one is not used)
-    tune = {"registers": pipe.registers, "contours": pipe.contours}
+    tune = {"registers": pipe.registers}
     studio = {"candidates": pipe.candidates, "judge": pipe.discriminator, "guard": pipe.training_bars, **tune}
     runs = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity, **studio)
             for s in range(args.seeds)]

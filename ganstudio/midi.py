@@ -159,15 +159,6 @@ def register_of(tokens: np.ndarray, empty: float | None = None) -> float | None:
     return float(pitches.mean()) if len(pitches) else empty
 
 
-def bar_registers(tokens: np.ndarray, empty: float | np.ndarray) -> np.ndarray:
-    """(bars, steps) tokens -> (bars,) each bar's register (`register_of` one bar at a time);
-    `empty` (one value, or one a bar) for a bar without notes."""
-    tokens = np.asarray(tokens)
-    notes = tokens < N_PITCHES
-    count = notes.sum(1)
-    return np.where(count > 0, (tokens * notes).sum(1) / np.maximum(count, 1), empty).astype(np.float32)
-
-
 def first_bar_with_notes(contents: MidiContents) -> np.ndarray:
     """The primer: the first bar (16 sixteenths from a bar line at tick 0) that has melody,
     taking the highest voice over all tracks. A pickup bar counts if it has notes."""

@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from ganstudio.checkpoint import CheckpointError, load_pretrained, prefixed, save_pretrained, sub_state
 from ganstudio.melody_stats import TrainingBars, melody_statistics, target_score
 from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
-from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_registers, generate_bars, tune_condition, with_tune
-from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS, TUNE_CONTOURS, TUNE_REGISTERS
+from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_register, generate_bars, tune_condition, with_tune
+from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS, TUNE_REGISTERS
 
 from . import music_data
 from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, snapshot, steps_per_epoch, teardown, unwrap
@@ -57,9 +57,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", metavar="CHECKPOINT",
                    help="fine-tune: start from a music checkpoint's generator (as both the trained generator and its "
                         "average) and discriminator, with fresh optimisers; the networks' sizes are the checkpoint's")
-    p.add_argument("--contour", action="store_true",
-                   help="with --tune: the register a bar is conditioned on is the bar's own (mean pitch), not the tune's; "
-                        "the studio draws a training tune's bar-by-bar contour")
     p.add_argument("--eval-every", type=int, default=1, help="measure the statistics (and save resumable state) every N epochs")
     p.add_argument("--keep-best", action="store_true",
                    help="hold out every 10th training tune and ship the generator and discriminator of the evaluation whose "
@@ -86,13 +83,13 @@ def transpose_tokens(tokens: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 
 class Bars:
     """One split on the device, drawn in random keys; with `tune`, each bar's condition carries
-    its tune's key and register (moved with the bar), with `contour` the bar's own register."""
+    its tune's key and register (moved with the bar)."""
 
-    def __init__(self, split: dict[str, np.ndarray], device: torch.device, tune: bool = True, contour: bool = False):
+    def __init__(self, split: dict[str, np.ndarray], device: torch.device, tune: bool = True):
         t = lambda a: torch.as_tensor(np.asarray(a)).to(device)  # noqa: E731
         self.tokens, self.prev = t(split["tokens"].astype(np.int64)), t(split["prev"].astype(np.int64))
         self.has_prev, self.roots, self.minor = t(split["has_prev"]), t(split["roots"].astype(np.int64)), t(split["minor"])
-        self.key, self.register, self.tune = t(split["key"]), t(split["bar_register" if contour else "register"]), tune
+        self.key, self.register, self.tune = t(split["key"]), t(split["register"]), tune
         self.n = len(self.tokens)
 
     def batch(self, idx: torch.Tensor, generator: torch.Generator | None = None):
@@ -148,32 +145,20 @@ def training_profile(bars: Bars, seed: int = 0) -> torch.Tensor:
 
 
 def register_table(split: dict[str, np.ndarray]) -> torch.Tensor:
-    """(tunes, 2): each tune's key and register, for `draw_registers`."""
+    """(tunes, 2): each tune's key and register, for `draw_register`."""
     first = np.unique(split["tune"], return_index=True)[1]
     return torch.tensor(np.stack([split["key"][first], split["register"][first]], 1), dtype=torch.float32)
 
 
-def contour_table(split: dict[str, np.ndarray]) -> torch.Tensor:
-    """(tunes, longest): each tune's bar-by-bar registers, NaN past its end, in the order of
-    `register_table`, for `draw_registers`."""
-    tunes, lengths = np.unique(split["tune"], return_counts=True)
-    table = torch.full((len(tunes), int(lengths.max())), float("nan"))
-    for i, t in enumerate(tunes):
-        table[i, : lengths[i]] = torch.as_tensor(split["bar_register"][split["tune"] == t])
-    return table
-
-
 def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: TrainingBars, device: torch.device, seed: int = 0,
              creativity: int = 1, candidates: int = 1, judge: Discriminator | None = None,
-             guard: TrainingBars | None = None, registers: torch.Tensor | None = None,
-             contours: torch.Tensor | None = None) -> dict[str, float]:
+             guard: TrainingBars | None = None, registers: torch.Tensor | None = None) -> dict[str, float]:
     """Write a melody over each test tune's own chords; its statistics and the real ones'.
     `candidates` > 1: each bar chosen among that many noise draws as `generate_bars` does with
     the originality guard (and the `judge`, when given), as the studio writes them. The guard
     avoids the bars of `guard` (default `train_bars`, against which copies are counted). A
     generator with a tune condition gets each tune's key read from its chords and a register
-    drawn from `registers` (the training tunes', `register_table`), or, with `contours`
-    (`contour_table`), a training tune's bar-by-bar registers, as the studio gets them."""
+    drawn from `registers` (the training tunes', `register_table`), as the studio gets them."""
     generator.eval()
     tunes = np.unique(split["tune"])
     lengths = [int((split["tune"] == t).sum()) for t in tunes]
@@ -187,7 +172,7 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
         chords[i, : lengths[i]] = chord_vectors(torch.as_tensor(split["roots"][k].astype(np.int64)), torch.as_tensor(split["minor"][k]))
         keys.append(int(split["key"][k][0]))
     if generator.tune:
-        register = torch.stack([draw_registers(registers, k, longest, g, contours) for k in keys])
+        register = torch.tensor([draw_register(registers, k, g) for k in keys])
         chords = with_tune(chords, torch.tensor(keys), register, N_PITCHES)
     is_copy = (guard if guard is not None else train_bars).copies if candidates > 1 else None
     fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy, judge=judge).cpu().numpy()
@@ -217,7 +202,7 @@ def initial_checkpoint(path: str) -> dict:
     if config.get("family") != "midinet" or not discriminator:
         raise SystemExit(f"--init: {path} is not a MidiNet checkpoint with a discriminator")
     generator = sub_state(tensors, "generator_ema") or sub_state(tensors, "generator")
-    return {"config": config, "generator": generator, "discriminator": discriminator, "contour": TUNE_CONTOURS in tensors}
+    return {"config": config, "generator": generator, "discriminator": discriminator}
 
 
 def kept_text(config: dict) -> str:
@@ -233,15 +218,9 @@ def kept_text(config: dict) -> str:
 def tune_text(config: dict) -> str:
     if not config["representation"].get("tune"):
         return ""
-    if config["representation"].get("contour"):
-        register = (" and a register for each bar (the bar's own mean pitch; in the studio, the bar-by-bar registers of a"
-                    " training tune moved to the song's key, drawn by the seed, moved to the primer's register when there is"
-                    " one, repeated to fill the song: tensors `tune_registers` and `tune_contours`)")
-    else:
-        register = (" and its register (the mean pitch of its melody; in the studio, the primer's, or a training tune's moved"
-                    " to the song's key, drawn by the seed: tensor `tune_registers`)")
     return (", and, beyond the paper, on the tune: its key (read from its chords, as the studio reads a typed progression)"
-            f"{register}. Both networks see them; the discriminator's contour"
+            " and its register (the mean pitch of its melody; in the studio, the primer's, or a training tune's moved to the"
+            " song's key, drawn by the seed: tensor `tune_registers`). Both networks see them; the discriminator's contour"
             " branch also sees the key's scale and each note's distance from the register, so that a bar out of key or out"
             " of place is plain to it")
 
@@ -341,10 +320,8 @@ def train(args: argparse.Namespace) -> None:
         g_args = {"z_dim": args.z_dim, "vocab": VOCAB, "width": args.g_width, "tune": args.tune}
         d_args = {"vocab": VOCAB, "width": args.d_width, "hidden": args.d_hidden, "tune": args.tune}
     tune = g_args.get("tune", False)
-    contour = tune and (base["contour"] if base is not None else args.contour)
-    bars = Bars(train_split, ctx.device, tune, contour)
+    bars = Bars(train_split, ctx.device, tune)
     registers = register_table(train_split)
-    contours = contour_table(train_split) if contour else None
     profile = training_profile(bars, args.seed)
     G, D = Generator(**g_args).to(ctx.device), Discriminator(**d_args).to(ctx.device)
     if base is not None:
@@ -370,8 +347,8 @@ def train(args: argparse.Namespace) -> None:
     def held_out() -> dict[str, float]:
         """Judge the current pair on the held-out tunes (--keep-best); keep it if it is the best yet."""
         nonlocal best
-        runs = [evaluate(ema.module, watch, train_bars, ctx.device, seed=s, candidates=CANDIDATES, judge=unwrap(D), registers=registers,
-                         contours=contours) for s in range(args.eval_seeds)]
+        runs = [evaluate(ema.module, watch, train_bars, ctx.device, seed=s, candidates=CANDIDATES, judge=unwrap(D), registers=registers)
+                for s in range(args.eval_seeds)]
         generated = seed_mean(runs)
         score = target_score(generated, runs[0]["real"])
         if best is None or score < best["score"]:
@@ -435,7 +412,7 @@ def train(args: argparse.Namespace) -> None:
         metrics = mean_metrics(sums, count, ctx)
         if ctx.is_main and (done or (run.step_in_epoch >= per_epoch and (run.epoch + 1) % args.eval_every == 0)):
             if watch is None:
-                quick = evaluate(ema.module, test_split, train_bars, ctx.device, registers=registers, contours=contours)["generated"]
+                quick = evaluate(ema.module, test_split, train_bars, ctx.device, registers=registers)["generated"]
                 metrics.update({f"test_{k}": round(v, 4) for k, v in quick.items() if not k.startswith("note_length_")})
             else:
                 metrics.update(held_out())
@@ -453,7 +430,7 @@ def train(args: argparse.Namespace) -> None:
             unwrap(D).load_state_dict(best["D"])
             print(f"keeping the generator and discriminator of step {best['step']} (held-out score {best['score']:.4f})", flush=True)
         final = evaluate(ema.module, test_split, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D).eval(),
-                         registers=registers, contours=contours)
+                         registers=registers)
         n_tunes = len(data["names"])
         command = "python -m training music " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "music")
         config = {
@@ -464,8 +441,7 @@ def train(args: argparse.Namespace) -> None:
             "representation": {"steps_per_bar": STEPS_PER_BAR, "lowest_pitch": LOWEST, "pitches": N_PITCHES,
                                 "hold_token": HOLD, "rest_token": REST, "chord": "12 root one-hot + minor flag",
                                 "tune": ("key (major tonic one-hot, from the chords) + register (mean pitch, drawn from "
-                                         "the training tunes')") if tune else None,
-                                "contour": "the register is each bar's own, a training tune's bar-by-bar" if contour else None},
+                                         "the training tunes')") if tune else None},
             "creativity": {"min": 0, "max": JOINTS, "default": 1,
                            "meaning": "the previous bar joins the last (4 - creativity) of the generator's 4 layers"},
             "data": {"name": "Nottingham (Jukedeck MIDI), 4/4 and 2/2 tunes", "licence": "GPL-3.0", "tunes": n_tunes,
@@ -486,7 +462,7 @@ def train(args: argparse.Namespace) -> None:
         }
         tensors = {**prefixed("generator_ema", ema.module.state_dict()), **prefixed("generator", unwrap(G).state_dict()),
                    **prefixed("discriminator", unwrap(D).state_dict()), TRAINING_BARS: torch.from_numpy(train_bars.keys),
-                   **({TUNE_REGISTERS: registers} if tune else {}), **({TUNE_CONTOURS: contours} if contour else {})}
+                   **({TUNE_REGISTERS: registers} if tune else {})}
         written = save_pretrained(args.out, config, tensors, model_card(config))
         print(json.dumps(written["metrics"], indent=1))
     teardown(ctx)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ganstudio.chords import key_of, name_chord
-from ganstudio.midi import N_PITCHES, REST, STEPS_PER_BAR, bar_registers, notes_to_steps, read_midi, register_of
+from ganstudio.midi import N_PITCHES, REST, STEPS_PER_BAR, notes_to_steps, read_midi, register_of
 
 METERS = {(4, 4), (2, 2)}
 TEST_FRACTION = 0.1
@@ -134,7 +134,7 @@ def tune_keys_and_registers(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np
 def split(data: dict[str, np.ndarray], test: bool) -> dict[str, np.ndarray]:
     """The bars of the train (test=False) or test tunes, with each bar's previous bar
     (has_prev False for a tune's first bar, whose previous bar the model sees as all zeros)
-    and its tune's key and register, and the bar's own register."""
+    and its tune's key and register."""
     keep = data["test_tunes"][data["tune"]] == test
     tune = data["tune"]
     key, register = tune_keys_and_registers(data)
@@ -150,7 +150,6 @@ def split(data: dict[str, np.ndarray], test: bool) -> dict[str, np.ndarray]:
         "tune": tune[keep],
         "key": key[keep],
         "register": register[keep],
-        "bar_register": bar_registers(data["tokens"], empty=register)[keep],  # a bar without notes: its tune's
     }
 
 

@@ -194,29 +194,17 @@ def _conv_with_condition(conv: nn.Conv2d, x: torch.Tensor, cond: torch.Tensor) -
 
 
 def with_tune(chords: torch.Tensor, key: torch.Tensor, register: torch.Tensor, pitches: int) -> torch.Tensor:
-    """(B, bars, 13) chord conditions, each song's (B,) key and its register, one a song (B,) or
-    one a bar (B, bars) -> (B, bars, 26)."""
-    b, bars = chords.shape[:2]
-    register = register.float()
-    register = register[:, None].expand(-1, bars) if register.dim() == 1 else register
-    tune = tune_condition(key.repeat_interleave(bars), register.reshape(-1), pitches).view(b, bars, -1)
-    return torch.cat([chords, tune.to(chords.device)], 2)
+    """(B, bars, 13) chord conditions and each song's (B,) key and register -> (B, bars, 26)."""
+    tune = tune_condition(key, register, pitches).to(chords.device)
+    return torch.cat([chords, tune[:, None].expand(-1, chords.shape[1], -1)], 2)
 
 
-def draw_registers(table: torch.Tensor, key: int, bars: int, generator: torch.Generator,
-                   contours: torch.Tensor | None = None) -> torch.Tensor:
-    """(bars,) registers for a song in `key`: those of a training tune drawn at random from
-    `table` ((tunes, 2): each one's key and register), moved to `key` the way training moves a
-    tune (-6..+5 semitones), so songs spread over the registers the model learnt. With
-    `contours` ((tunes, longest): each tune's bar-by-bar registers, NaN past its end) the tune's
-    contour, repeated to fill the song; else its register in every bar."""
-    i = int(torch.randint(len(table), (1,), generator=generator))
-    k, register = table[i].tolist()
-    shift = (key - int(k) + 6) % 12 - 6
-    if contours is None:
-        return torch.full((bars,), register + shift)
-    row = contours[i][~contours[i].isnan()]
-    return row.repeat(-(-bars // len(row)))[:bars] + shift
+def draw_register(table: torch.Tensor, key: int, generator: torch.Generator) -> float:
+    """A register for a song in `key`: that of a training tune drawn at random from `table`
+    ((tunes, 2): each one's key and register), moved to `key` the way training moves a tune
+    (-6..+5 semitones), so songs spread over the registers the model learnt."""
+    k, register = table[int(torch.randint(len(table), (1,), generator=generator))].tolist()
+    return register + (key - int(k) + 6) % 12 - 6
 
 
 def candidate_noise(songs: int, bars: int, z_dim: int, candidates: int, generator: torch.Generator) -> torch.Tensor:

@@ -14,9 +14,9 @@ from PIL import Image
 
 from ..chords import NOTE_NAMES, key_of, name_chord, parse_progression
 from ..errors import InvalidParameterError
-from ..midi import GM_PROGRAMS, N_PITCHES, STEPS_PER_BAR, Note, bar_registers, chord_voicing, first_bar_with_notes, notes_to_steps, read_midi, register_of, steps_to_notes, write_midi
+from ..midi import GM_PROGRAMS, N_PITCHES, STEPS_PER_BAR, Note, chord_voicing, first_bar_with_notes, notes_to_steps, read_midi, register_of, steps_to_notes, write_midi
 from ..melody_stats import TrainingBars
-from ..models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_registers, generate_bars, with_tune
+from ..models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_register, generate_bars, with_tune
 from ..pianoroll import piano_roll
 from ..synth import SAMPLE_RATE, fluidsynth_wav, synthesise, wav_bytes
 from ..validation import check_choice, check_int, check_seed, shown
@@ -27,7 +27,6 @@ MAX_CHORDS = 64
 MAX_PRIMER_BYTES = 1 << 20
 TRAINING_BARS = "training_bars"  # checkpoint tensor: (M, 16) uint8 bar keys, see melody_stats.TrainingBars
 TUNE_REGISTERS = "tune_registers"  # checkpoint tensor: (tunes, 2) float, each training tune's key and register
-TUNE_CONTOURS = "tune_contours"  # checkpoint tensor: (tunes, longest) float, each one's bar registers (NaN past its end)
 CANDIDATES = 8  # noise draws each bar is chosen among
 KEYS = list(NOTE_NAMES)
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "E#": "F", "Fb": "E", "B#": "C"}
@@ -123,22 +122,19 @@ class MusicPipeline(Pipeline):
         self.training_bars = TrainingBars(tensors[TRAINING_BARS].numpy()) if TRAINING_BARS in tensors else None
         self.candidates = CANDIDATES if self.training_bars is not None or self.discriminator is not None else 1
         # A model conditioned on the tune as well gets the song's key from its chords and a register:
-        # the primer's, or a training tune's moved to that key, drawn by the seed; a model
-        # conditioned on each bar's register gets that tune's bar-by-bar contour (moved to the
-        # primer's register when there is one).
+        # the primer's, or a training tune's moved to that key, drawn by the seed.
         self.registers = tensors[TUNE_REGISTERS].float() if self.generator.tune else None
-        self.contours = tensors[TUNE_CONTOURS].float() if self.generator.tune and TUNE_CONTOURS in tensors else None
 
     def conditions(self, chords: list[list[float]], register: float | None, generator: torch.Generator) -> tuple[torch.Tensor, float | None]:
-        """(1, bars, cond_dim) conditions for a song's chord vectors, and its register, the mean
-        over its bars (None for a model without a tune condition); `register` None: drawn."""
+        """(1, bars, cond_dim) conditions for a song's chord vectors, and its register (None
+        for a model without a tune condition); `register` None: drawn."""
         cond = torch.tensor([chords])
         if not self.generator.tune:
             return cond, None
         key = key_of(chords)
-        drawn = draw_registers(self.registers, key, len(chords), generator, self.contours)
-        registers = drawn if register is None else drawn - drawn.mean() + register
-        return with_tune(cond, torch.tensor([key]), registers[None], N_PITCHES), float(registers.mean())
+        if register is None:
+            register = draw_register(self.registers, key, generator)
+        return with_tune(cond, torch.tensor([key]), torch.tensor([register]), N_PITCHES), register
 
     @torch.inference_mode()
     def realness_of(self, midi: bytes, max_bars: int = 64) -> list[float]:
@@ -168,8 +164,6 @@ class MusicPipeline(Pipeline):
         bar = torch.nn.functional.one_hot(torch.as_tensor(tokens), self.discriminator.pitches + 2).float()[:, None]
         register = register_of(tokens, empty=N_PITCHES / 2)  # a tune condition's register: the melody's own
         cond, _ = self.conditions(chords, register, torch.Generator())
-        if self.contours is not None:  # and its bars' own
-            cond[..., -1] = torch.as_tensor((bar_registers(tokens, register) - N_PITCHES / 2) / 12)
         logits, _ = self.discriminator(bar.to(self.device), cond[0].to(self.device))
         return torch.sigmoid(logits.float()).cpu().tolist()
 
