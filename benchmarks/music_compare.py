@@ -41,8 +41,8 @@ def main() -> None:
     real = None
     for path in args.checkpoints:
         pipe = MusicPipeline.from_pretrained(path, device="cpu")
-        runs = [evaluate(pipe.generator, held, train_bars, torch.device("cpu"), seed=s, candidates=pipe.candidates,
-                         judge=pipe.discriminator, guard=pipe.training_bars, registers=pipe.registers) for s in args.seeds]
+        runs = [evaluate(pipe.generator, held, train_bars, torch.device("cpu"), seed=s, registers=pipe.registers, **pipe.choice)
+                for s in args.seeds]
         real = runs[0]["real"]
         gen = seed_mean(runs)
         cells = [f"{gen[k]:.3f}{'' if meets(k, gen[k], real[k]) else '*'}" for k in TARGETS]

@@ -70,7 +70,7 @@ def main() -> None:
     # (a model with a tune condition: each tune's key read from its chords, its register drawn
     # from the training tunes' the checkpoint holds, as the studio does; the real one is not used)
     tune = {"registers": pipe.registers}
-    studio = {"candidates": pipe.candidates, "judge": pipe.discriminator, "guard": pipe.training_bars, **tune}
+    studio = {**pipe.choice, **tune}
     runs = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity, **studio)
             for s in range(args.seeds)]
     raw = [evaluate(pipe.generator, test, train_bars, torch.device("cpu"), seed=s, creativity=args.creativity, **tune)["generated"]
@@ -97,7 +97,8 @@ def main() -> None:
         f"Checkpoint: `{pipe.checkpoint_sha256[:16]}...`; {len(np.unique(test['tune']))} test tunes, {len(test['tokens'])} bars; "
         f"generated over their own chords, creativity {args.creativity}, seeds 0-{args.seeds - 1} (mean ± s.d.), "
         f"as the studio writes them: each bar is the one of {studio['candidates']} noise draws that the discriminator scores most real, "
-        "passing over copies of training bars."
+        f"its logit raised by {studio['harmony']:g} x the share of the notes on the beats that are chord tones and lowered by "
+        f"{studio['continuity']:g} x the leap into the bar in octaves, passing over copies of training bars."
         + (" Each tune's key is read from its chords and its register drawn from the training tunes', as the studio does."
            if pipe.generator.tune else ""),
         "",

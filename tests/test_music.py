@@ -253,6 +253,65 @@ def test_generate_bars_with_a_judge_keeps_its_favourite_fresh_candidate():
     assert not any(torch.equal(guarded[k, 0], chosen[k, 0]) for k in range(2))
 
 
+def test_chord_fit_is_the_share_of_notes_on_the_beats_that_are_chord_tones():
+    from ganstudio.models.midinet import chord_fit
+
+    bar = torch.tensor([[n(64), H, n(62), H, n(79), H, H, H, R, R, R, R, n(61), H, H, H],  # E (D) G C# on beats 1, 2, 4
+                        [R] * 16,
+                        [H, H, n(57), H] + [R] * 12,  # a held note from the bar before, an A off the beat
+                        [R] * 4 + [n(57), n(59), n(60), n(62)] + [H] * 8])  # A on beat 2, then B C D off it
+    fit = lambda chord: chord_fit(bar, torch.tensor([parse_chord(chord).vector()] * 4), VOCAB - 2).tolist()  # noqa: E731
+    assert fit("C") == pytest.approx([2 / 3, 0, 0, 0])  # E and G (in any octave) of C E G; nothing on a beat: 0
+    assert fit("Am") == pytest.approx([1 / 3, 0, 0, 1])  # E of A C E; the off-beat C is not counted
+    assert fit("A") == pytest.approx([2 / 3, 0, 0, 1])  # C# and E of A C# E
+    assert fit("N.C.") == [0, 0, 0, 0]
+
+
+def test_the_seam_leap_runs_from_the_last_note_before_a_bar_to_its_first():
+    from ganstudio.models.midinet import last_note, seam_leap
+
+    bars = torch.tensor([[n(64), H, n(67), H, H, H, H, H, R, R, R, R, R, R, R, R],  # E G: ends on G
+                         [R] * 16,
+                         [H, H, n(57), H] + [R] * 12])  # a held note, then A
+    assert last_note(bars, VOCAB - 2).tolist() == [n(67), -1, n(57)]
+    assert last_note(bars, VOCAB - 2, torch.tensor([n(60)] * 3)).tolist() == [n(67), n(60), n(57)]  # no notes: the one before
+    before = torch.tensor([n(72), n(72), -1])
+    assert seam_leap(bars, before, VOCAB - 2).tolist() == [8, 0, 0]  # C5 to E4; no notes, no note before: no leap
+
+
+def test_harmony_and_continuity_lean_the_judges_choice():
+    from ganstudio.models.midinet import candidate_noise, chord_fit, last_note, seam_leap
+
+    g = tiny_generator()
+    with torch.no_grad():  # weights large enough that the candidates differ (a fresh generator writes much the same bar)
+        for p in g.parameters():
+            p.normal_(0, 0.5)
+    torch.manual_seed(1)
+    d = Discriminator(vocab=VOCAB, width=8, hidden=16)
+    chords = torch.tensor([parse_chord(c).vector() for c in ("C", "Am", "F", "G")])[None].repeat(3, 1, 1)
+    z = candidate_noise(3, 4, 8, 6, torch.Generator().manual_seed(0))
+    pitches = VOCAB - 2
+    plain = generate_bars(g, z, chords, judge=d)
+    assert torch.equal(generate_bars(g, z, chords, judge=d, harmony=0.0, continuity=0.0), plain)
+
+    def candidates(songs, i):  # the six drawn for bar i after the bars the song kept before it
+        prev = torch.nn.functional.one_hot(songs[:, i - 1], VOCAB).float()[:, None] if i else torch.zeros(3, 1, 16, VOCAB)
+        return [g.sample(z[:, i, j], chords[:, i], prev) for j in range(6)]
+
+    # with a weight that dwarfs the judge's logits, each bar is a candidate with the most chord
+    # tones on its beats, or with the smallest leap into it
+    harmonic, smooth = generate_bars(g, z, chords, judge=d, harmony=1e4), generate_bars(g, z, chords, judge=d, continuity=1e4)
+    before = torch.full((3,), -1)
+    for i in range(4):
+        fit = torch.stack([chord_fit(c, chords[:, i], pitches) for c in candidates(harmonic, i)], 1)
+        assert torch.equal(chord_fit(harmonic[:, i], chords[:, i], pitches), fit.amax(1))
+        leap = torch.stack([seam_leap(c, before, pitches) for c in candidates(smooth, i)], 1)
+        assert torch.equal(seam_leap(smooth[:, i], before, pitches), leap.amin(1))
+        before = last_note(smooth[:, i], pitches, before)
+    fits = lambda songs: chord_fit(songs.flatten(0, 1), chords.flatten(0, 1), pitches).mean()  # noqa: E731
+    assert fits(harmonic) > fits(plain)  # the leaning changed the choice
+
+
 def test_the_shipped_music_checkpoint_avoids_its_training_bars():
     from ganstudio import MusicPipeline
 

@@ -30,7 +30,7 @@ from ganstudio.checkpoint import CheckpointError, load_pretrained, prefixed, sav
 from ganstudio.melody_stats import TrainingBars, melody_statistics, target_score
 from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
 from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_register, generate_bars, tune_condition, with_tune
-from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS, TUNE_REGISTERS
+from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS, TUNE_REGISTERS, studio_choice
 
 from . import music_data
 from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, snapshot, steps_per_epoch, teardown, unwrap
@@ -152,7 +152,8 @@ def register_table(split: dict[str, np.ndarray]) -> torch.Tensor:
 
 def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: TrainingBars, device: torch.device, seed: int = 0,
              creativity: int = 1, candidates: int = 1, judge: Discriminator | None = None,
-             guard: TrainingBars | None = None, registers: torch.Tensor | None = None) -> dict[str, float]:
+             guard: TrainingBars | None = None, registers: torch.Tensor | None = None, harmony: float = 0.0,
+             continuity: float = 0.0) -> dict[str, float]:
     """Write a melody over each test tune's own chords; its statistics and the real ones'.
     `candidates` > 1: each bar chosen among that many noise draws as `generate_bars` does with
     the originality guard (and the `judge`, when given), as the studio writes them. The guard
@@ -175,7 +176,8 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
         register = torch.tensor([draw_register(registers, k, g) for k in keys])
         chords = with_tune(chords, torch.tensor(keys), register, N_PITCHES)
     is_copy = (guard if guard is not None else train_bars).copies if candidates > 1 else None
-    fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy, judge=judge).cpu().numpy()
+    fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy, judge=judge,
+                         harmony=harmony, continuity=continuity).cpu().numpy()
     real_songs, fake_songs = [], []
     for i, t in enumerate(tunes):
         k = split["tune"] == t
@@ -347,7 +349,7 @@ def train(args: argparse.Namespace) -> None:
     def held_out() -> dict[str, float]:
         """Judge the current pair on the held-out tunes (--keep-best); keep it if it is the best yet."""
         nonlocal best
-        runs = [evaluate(ema.module, watch, train_bars, ctx.device, seed=s, candidates=CANDIDATES, judge=unwrap(D), registers=registers)
+        runs = [evaluate(ema.module, watch, train_bars, ctx.device, seed=s, registers=registers, **studio_choice(unwrap(D)))
                 for s in range(args.eval_seeds)]
         generated = seed_mean(runs)
         score = target_score(generated, runs[0]["real"])
@@ -429,8 +431,7 @@ def train(args: argparse.Namespace) -> None:
             ema.module.load_state_dict(best["G"])
             unwrap(D).load_state_dict(best["D"])
             print(f"keeping the generator and discriminator of step {best['step']} (held-out score {best['score']:.4f})", flush=True)
-        final = evaluate(ema.module, test_split, train_bars, ctx.device, candidates=CANDIDATES, judge=unwrap(D).eval(),
-                         registers=registers)
+        final = evaluate(ema.module, test_split, train_bars, ctx.device, registers=registers, **studio_choice(unwrap(D).eval()))
         n_tunes = len(data["names"])
         command = "python -m training music " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "music")
         config = {

@@ -150,9 +150,8 @@ class Discriminator(nn.Module):
             steps.append(onsets[:, t] + hold[:, t, None] * steps[-1])
         sounding = torch.stack(steps, 1)
         octaves = self.pitches // 12  # pitch column i is pitch class i % 12 (the lowest pitch is a C)
-        root, minor = chord[:, :12], chord[:, 12:13]
-        triad = (root + torch.roll(root, 7, 1) + minor * torch.roll(root, 3, 1) + (1 - minor) * torch.roll(root, 4, 1)).repeat(1, octaves)
-        moving, fixed = [onsets, sounding, sounding * triad[:, None]], [triad]
+        tones = triad(chord).repeat(1, octaves)
+        moving, fixed = [onsets, sounding, sounding * tones[:, None]], [tones]
         if self.tune:
             key, register = chord[:, CHORD_DIM : CHORD_DIM + 12], chord[:, CHORD_DIM + 12 :]
             scale = sum(torch.roll(key, i, 1) for i in MAJOR_SCALE).repeat(1, octaves)
@@ -215,6 +214,41 @@ def candidate_noise(songs: int, bars: int, z_dim: int, candidates: int, generato
     return torch.cat([first, rest], 2)
 
 
+def triad(chord: torch.Tensor) -> torch.Tensor:
+    """(B, >=13) conditions -> (B, 12) the pitch classes of each chord's triad (root, third,
+    fifth) as 1.0; all zero for no chord."""
+    root, minor = chord[:, :12], chord[:, 12:13]
+    return root + torch.roll(root, 7, 1) + minor * torch.roll(root, 3, 1) + (1 - minor) * torch.roll(root, 4, 1)
+
+
+def chord_fit(tokens: torch.Tensor, chords: torch.Tensor, pitches: int) -> torch.Tensor:
+    """(N, steps) bar tokens and their (N, >=13) conditions -> (N,) the share of the notes
+    starting on a beat (every fourth sixteenth) that are tones of the chord's triad: where a
+    folk melody states its chord, leaving the steps between to passing notes. 0 for a bar
+    without notes on its beats or without a chord. Token i < pitches is a note start of pitch
+    class i % 12 (the lowest pitch is a C)."""
+    on_beat = (tokens < pitches) & (torch.arange(tokens.shape[1], device=tokens.device) % 4 == 0)
+    on_chord = triad(chords).gather(1, tokens % 12) > 0
+    return (on_beat & on_chord).sum(1) / on_beat.sum(1).clamp(min=1)
+
+
+def last_note(tokens: torch.Tensor, pitches: int, before: torch.Tensor | None = None) -> torch.Tensor:
+    """(N, steps) bar tokens -> (N,) the pitch (token) of each bar's last note start; where a
+    bar has none, `before` (the last note of the bars before it), else -1."""
+    starts = tokens < pitches
+    at = (starts * torch.arange(1, tokens.shape[1] + 1, device=tokens.device)).argmax(1)
+    last = torch.where(starts.any(1), tokens.gather(1, at[:, None])[:, 0], -1)
+    return last if before is None else torch.where(last >= 0, last, before)
+
+
+def seam_leap(tokens: torch.Tensor, before: torch.Tensor, pitches: int) -> torch.Tensor:
+    """(N, steps) bar tokens and (N,) the pitch of the note before each bar (-1: none) -> (N,)
+    the leap in semitones from that note to the bar's first note start; 0 without either."""
+    starts = tokens < pitches
+    first = tokens.gather(1, starts.float().argmax(1, keepdim=True))[:, 0]
+    return torch.where(starts.any(1) & (before >= 0), (first - before).abs(), 0)
+
+
 @torch.no_grad()
 def generate_bars(
     generator: Generator,
@@ -224,6 +258,8 @@ def generate_bars(
     creativity: int = 0,
     is_copy: Callable[[np.ndarray], np.ndarray] | None = None,
     judge: Discriminator | None = None,
+    harmony: float = 0.0,
+    continuity: float = 0.0,
 ) -> torch.Tensor:
     """Write songs bar by bar, each bar conditioned on the one before.
 
@@ -233,7 +269,11 @@ def generate_bars(
 
     - `judge` (a Discriminator): the one it scores most real over its chord (the generator
       proposes, the discriminator it was trained against chooses; copies of training bars, by
-      `is_copy`, are passed over unless all K are copies);
+      `is_copy`, are passed over unless all K are copies), its logit raised by `harmony` times
+      the share of the bar's notes on its beats that are chord tones (`chord_fit`) and lowered
+      by `continuity` times the leap, in octaves, from the last note before the bar to its
+      first (`seam_leap`: a bar is written whole, so its join to the one before is where
+      leaps gather);
     - else `is_copy` ((N, 16) token array -> (N,) bool array, e.g. `TrainingBars.copies`): the
       first, unless it is a copy: then the candidate that is not one and differs from the first
       in the fewest steps (the least change that avoids the copy; the first when all are copies);
@@ -246,12 +286,15 @@ def generate_bars(
     if first_prev is not None:
         prev = F.one_hot(first_prev.long(), generator.vocab).float()[:, None].to(z.device)
     one_hot = lambda tokens: F.one_hot(tokens, generator.vocab).float()[:, None]  # noqa: E731
+    pitches = generator.vocab - 2
+    last = torch.full((b,), -1, device=z.device) if first_prev is None else last_note(first_prev.long().to(z.device), pitches)
     out = []
     for i in range(bars):
         if judge is not None and k > 1:
             chord = chords[:, i].repeat_interleave(k, 0)
             cand = generator.sample(z[:, i].flatten(0, 1), chord, prev.repeat_interleave(k, 0), creativity)
-            score = judge(one_hot(cand), chord)[0].float()
+            score = judge(one_hot(cand), chord)[0].float() + harmony * chord_fit(cand, chord, pitches) \
+                - continuity / 12 * seam_leap(cand, last.repeat_interleave(k, 0), pitches)
             if is_copy is not None:
                 score = score.masked_fill(torch.as_tensor(is_copy(cand.cpu().numpy()), device=z.device), float("-inf"))
             tokens = cand.view(b, k, STEPS)[torch.arange(b, device=z.device), score.view(b, k).argmax(1)]
@@ -270,4 +313,5 @@ def generate_bars(
                 tokens[copied] = torch.where(fresh.any(1)[:, None], best, tokens[copied])
         out.append(tokens)
         prev = one_hot(tokens)
+        last = last_note(tokens, pitches, last)
     return torch.stack(out, 1)

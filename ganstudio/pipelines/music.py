@@ -28,6 +28,10 @@ MAX_PRIMER_BYTES = 1 << 20
 TRAINING_BARS = "training_bars"  # checkpoint tensor: (M, 16) uint8 bar keys, see melody_stats.TrainingBars
 TUNE_REGISTERS = "tune_registers"  # checkpoint tensor: (tunes, 2) float, each training tune's key and register
 CANDIDATES = 8  # noise draws each bar is chosen among
+# how the discriminator's choice among them leans (see generate_bars): towards chord tones on the
+# beats, and away from leaps into a bar from the one before; set on the held-out training tunes
+HARMONY = 1.0
+CONTINUITY = 2.0
 KEYS = list(NOTE_NAMES)
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "E#": "F", "Fb": "E", "B#": "C"}
 PRESETS = {
@@ -97,6 +101,15 @@ def primer_bytes(primer: bytes | str | PathLike | None) -> bytes | None:
     return data
 
 
+def studio_choice(judge: Discriminator | None, guard: TrainingBars | None = None) -> dict[str, Any]:
+    """How the studio chooses each bar among its noise draws, as `training.music.evaluate`
+    takes it: with a discriminator to judge them or training bars to guard against (None:
+    evaluate's own), CANDIDATES draws, else one; the judge's choice leaning as HARMONY and
+    CONTINUITY say (see generate_bars)."""
+    return {"candidates": CANDIDATES if judge is not None or guard is not None else 1, "judge": judge, "guard": guard,
+            "harmony": HARMONY, "continuity": CONTINUITY}
+
+
 class MusicPipeline(Pipeline):
     """Folk-style melodies over a chord progression from a MidiNet trained on Nottingham.
 
@@ -120,7 +133,8 @@ class MusicPipeline(Pipeline):
         # real, and never (while another draw will do) a copy of one of the training bars the
         # checkpoint holds, in any key: the originality guard.
         self.training_bars = TrainingBars(tensors[TRAINING_BARS].numpy()) if TRAINING_BARS in tensors else None
-        self.candidates = CANDIDATES if self.training_bars is not None or self.discriminator is not None else 1
+        self.choice = studio_choice(self.discriminator, self.training_bars)
+        self.candidates = self.choice["candidates"]
         # A model conditioned on the tune as well gets the song's key from its chords and a register:
         # the primer's, or a training tune's moved to that key, drawn by the seed.
         self.registers = tensors[TUNE_REGISTERS].float() if self.generator.tune else None
@@ -210,7 +224,7 @@ class MusicPipeline(Pipeline):
         cond, register = self.conditions([c.vector() for c in song], register_of(first_prev.numpy()) if first_prev is not None else None, rng)
         with torch.inference_mode():
             tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard,
-                                   self.discriminator)[0].cpu().numpy()
+                                   self.discriminator, HARMONY, CONTINUITY)[0].cpu().numpy()
 
         melody = steps_to_notes(tokens)
         chord_notes = [Note(i * STEPS_PER_BAR, (i + 1) * STEPS_PER_BAR, p, 64) for i, c in enumerate(song) for p in chord_voicing(c)]
