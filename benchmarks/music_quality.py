@@ -98,7 +98,8 @@ def main() -> None:
         f"generated over their own chords, creativity {args.creativity}, seeds 0-{args.seeds - 1} (mean ± s.d.), "
         f"as the studio writes them: each bar is the one of {studio['candidates']} noise draws that the discriminator scores most real, "
         f"its logit raised by {studio['harmony']:g} x the share of the notes on the beats that are chord tones and lowered by "
-        f"{studio['continuity']:g} x the leap into the bar in octaves, passing over copies of training bars."
+        f"{studio['continuity']:g} x the leap into the bar in octaves and {studio['repetition']:g} x the share of its notes "
+        "that strike the pitch before again, passing over copies of training bars."
         + (" Each tune's key is read from its chords and its register drawn from the training tunes', as the studio does."
            if pipe.generator.tune else ""),
         "",

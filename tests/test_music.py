@@ -279,8 +279,19 @@ def test_the_seam_leap_runs_from_the_last_note_before_a_bar_to_its_first():
     assert seam_leap(bars, before, VOCAB - 2).tolist() == [8, 0, 0]  # C5 to E4; no notes, no note before: no leap
 
 
-def test_harmony_and_continuity_lean_the_judges_choice():
-    from ganstudio.models.midinet import candidate_noise, chord_fit, last_note, seam_leap
+def test_repeated_notes_are_the_share_of_note_starts_striking_the_pitch_before_again():
+    from ganstudio.models.midinet import repeated_notes
+
+    bars = torch.tensor([[n(64), H, n(64), n(67), R, n(67), H, n(76)] + [R] * 8,  # E E G (rest) G E': two of five notes repeat
+                         [R] * 16,
+                         [H, H, n(57), H, n(57)] + [R] * 11])  # held, then A A
+    before = torch.tensor([n(64), n(60), n(57)])
+    assert repeated_notes(bars, torch.full((3,), -1), VOCAB - 2).tolist() == pytest.approx([2 / 5, 0, 1 / 2])
+    assert repeated_notes(bars, before, VOCAB - 2).tolist() == pytest.approx([3 / 5, 0, 1])  # and the first, after the note before
+
+
+def test_harmony_continuity_and_repetition_lean_the_judges_choice():
+    from ganstudio.models.midinet import candidate_noise, chord_fit, last_note, repeated_notes, seam_leap
 
     g = tiny_generator()
     with torch.no_grad():  # weights large enough that the candidates differ (a fresh generator writes much the same bar)
@@ -299,15 +310,18 @@ def test_harmony_and_continuity_lean_the_judges_choice():
         return [g.sample(z[:, i, j], chords[:, i], prev) for j in range(6)]
 
     # with a weight that dwarfs the judge's logits, each bar is a candidate with the most chord
-    # tones on its beats, or with the smallest leap into it
+    # tones on its beats, or with the smallest leap into it, or with the fewest repeated notes
     harmonic, smooth = generate_bars(g, z, chords, judge=d, harmony=1e4), generate_bars(g, z, chords, judge=d, continuity=1e4)
-    before = torch.full((3,), -1)
+    varied = generate_bars(g, z, chords, judge=d, repetition=1e4)
+    before, before_varied = torch.full((3,), -1), torch.full((3,), -1)
     for i in range(4):
         fit = torch.stack([chord_fit(c, chords[:, i], pitches) for c in candidates(harmonic, i)], 1)
         assert torch.equal(chord_fit(harmonic[:, i], chords[:, i], pitches), fit.amax(1))
         leap = torch.stack([seam_leap(c, before, pitches) for c in candidates(smooth, i)], 1)
         assert torch.equal(seam_leap(smooth[:, i], before, pitches), leap.amin(1))
-        before = last_note(smooth[:, i], pitches, before)
+        repeats = torch.stack([repeated_notes(c, before_varied, pitches) for c in candidates(varied, i)], 1)
+        assert torch.equal(repeated_notes(varied[:, i], before_varied, pitches), repeats.amin(1))
+        before, before_varied = last_note(smooth[:, i], pitches, before), last_note(varied[:, i], pitches, before_varied)
     fits = lambda songs: chord_fit(songs.flatten(0, 1), chords.flatten(0, 1), pitches).mean()  # noqa: E731
     assert fits(harmonic) > fits(plain)  # the leaning changed the choice
 

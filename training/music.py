@@ -153,7 +153,7 @@ def register_table(split: dict[str, np.ndarray]) -> torch.Tensor:
 def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: TrainingBars, device: torch.device, seed: int = 0,
              creativity: int = 1, candidates: int = 1, judge: Discriminator | None = None,
              guard: TrainingBars | None = None, registers: torch.Tensor | None = None, harmony: float = 0.0,
-             continuity: float = 0.0) -> dict[str, float]:
+             continuity: float = 0.0, repetition: float = 0.0) -> dict[str, float]:
     """Write a melody over each test tune's own chords; its statistics and the real ones'.
     `candidates` > 1: each bar chosen among that many noise draws as `generate_bars` does with
     the originality guard (and the `judge`, when given), as the studio writes them. The guard
@@ -177,7 +177,7 @@ def evaluate(generator: Generator, split: dict[str, np.ndarray], train_bars: Tra
         chords = with_tune(chords, torch.tensor(keys), register, N_PITCHES)
     is_copy = (guard if guard is not None else train_bars).copies if candidates > 1 else None
     fake = generate_bars(generator, z.to(device), chords.to(device), creativity=creativity, is_copy=is_copy, judge=judge,
-                         harmony=harmony, continuity=continuity).cpu().numpy()
+                         harmony=harmony, continuity=continuity, repetition=repetition).cpu().numpy()
     real_songs, fake_songs = [], []
     for i, t in enumerate(tunes):
         k = split["tune"] == t

@@ -249,6 +249,16 @@ def seam_leap(tokens: torch.Tensor, before: torch.Tensor, pitches: int) -> torch
     return torch.where(starts.any(1) & (before >= 0), (first - before).abs(), 0)
 
 
+def repeated_notes(tokens: torch.Tensor, before: torch.Tensor, pitches: int) -> torch.Tensor:
+    """(N, steps) bar tokens and (N,) the pitch of the note before each bar (-1: none) -> (N,)
+    the share of the bar's note starts that strike again the pitch of the note before them."""
+    starts = tokens < pitches
+    at = torch.where(starts, torch.arange(tokens.shape[1], device=tokens.device), -1).cummax(1).values
+    previous = torch.cat([torch.full_like(at[:, :1], -1), at[:, :-1]], 1)  # each step's latest note start before it
+    before_pitch = torch.where(previous >= 0, tokens.gather(1, previous.clamp(min=0)), before[:, None])
+    return (starts & (tokens == before_pitch)).sum(1) / starts.sum(1).clamp(min=1)
+
+
 @torch.no_grad()
 def generate_bars(
     generator: Generator,
@@ -260,6 +270,7 @@ def generate_bars(
     judge: Discriminator | None = None,
     harmony: float = 0.0,
     continuity: float = 0.0,
+    repetition: float = 0.0,
 ) -> torch.Tensor:
     """Write songs bar by bar, each bar conditioned on the one before.
 
@@ -273,7 +284,8 @@ def generate_bars(
       the share of the bar's notes on its beats that are chord tones (`chord_fit`) and lowered
       by `continuity` times the leap, in octaves, from the last note before the bar to its
       first (`seam_leap`: a bar is written whole, so its join to the one before is where
-      leaps gather);
+      leaps gather), and by `repetition` times the share of its notes that strike the pitch
+      of the note before again (`repeated_notes`);
     - else `is_copy` ((N, 16) token array -> (N,) bool array, e.g. `TrainingBars.copies`): the
       first, unless it is a copy: then the candidate that is not one and differs from the first
       in the fewest steps (the least change that avoids the copy; the first when all are copies);
@@ -293,8 +305,9 @@ def generate_bars(
         if judge is not None and k > 1:
             chord = chords[:, i].repeat_interleave(k, 0)
             cand = generator.sample(z[:, i].flatten(0, 1), chord, prev.repeat_interleave(k, 0), creativity)
-            score = judge(one_hot(cand), chord)[0].float() + harmony * chord_fit(cand, chord, pitches) \
-                - continuity / 12 * seam_leap(cand, last.repeat_interleave(k, 0), pitches)
+            score = judge(one_hot(cand), chord)[0].float() + harmony * chord_fit(cand, chord, pitches)
+            before = last.repeat_interleave(k, 0)
+            score = score - continuity / 12 * seam_leap(cand, before, pitches) - repetition * repeated_notes(cand, before, pitches)
             if is_copy is not None:
                 score = score.masked_fill(torch.as_tensor(is_copy(cand.cpu().numpy()), device=z.device), float("-inf"))
             tokens = cand.view(b, k, STEPS)[torch.arange(b, device=z.device), score.view(b, k).argmax(1)]

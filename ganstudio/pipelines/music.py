@@ -29,9 +29,11 @@ TRAINING_BARS = "training_bars"  # checkpoint tensor: (M, 16) uint8 bar keys, se
 TUNE_REGISTERS = "tune_registers"  # checkpoint tensor: (tunes, 2) float, each training tune's key and register
 CANDIDATES = 8  # noise draws each bar is chosen among
 # how the discriminator's choice among them leans (see generate_bars): towards chord tones on the
-# beats, and away from leaps into a bar from the one before; set on the held-out training tunes
-HARMONY = 1.0
+# beats, away from leaps into a bar from the one before and from notes struck again; set on the
+# held-out training tunes
+HARMONY = 1.5
 CONTINUITY = 2.0
+REPETITION = 1.0
 KEYS = list(NOTE_NAMES)
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "E#": "F", "Fb": "E", "B#": "C"}
 PRESETS = {
@@ -104,10 +106,10 @@ def primer_bytes(primer: bytes | str | PathLike | None) -> bytes | None:
 def studio_choice(judge: Discriminator | None, guard: TrainingBars | None = None) -> dict[str, Any]:
     """How the studio chooses each bar among its noise draws, as `training.music.evaluate`
     takes it: with a discriminator to judge them or training bars to guard against (None:
-    evaluate's own), CANDIDATES draws, else one; the judge's choice leaning as HARMONY and
-    CONTINUITY say (see generate_bars)."""
+    evaluate's own), CANDIDATES draws, else one; the judge's choice leaning as HARMONY,
+    CONTINUITY and REPETITION say (see generate_bars)."""
     return {"candidates": CANDIDATES if judge is not None or guard is not None else 1, "judge": judge, "guard": guard,
-            "harmony": HARMONY, "continuity": CONTINUITY}
+            "harmony": HARMONY, "continuity": CONTINUITY, "repetition": REPETITION}
 
 
 class MusicPipeline(Pipeline):
@@ -224,7 +226,7 @@ class MusicPipeline(Pipeline):
         cond, register = self.conditions([c.vector() for c in song], register_of(first_prev.numpy()) if first_prev is not None else None, rng)
         with torch.inference_mode():
             tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard,
-                                   self.discriminator, HARMONY, CONTINUITY)[0].cpu().numpy()
+                                   self.discriminator, HARMONY, CONTINUITY, REPETITION)[0].cpu().numpy()
 
         melody = steps_to_notes(tokens)
         chord_notes = [Note(i * STEPS_PER_BAR, (i + 1) * STEPS_PER_BAR, p, 64) for i, c in enumerate(song) for p in chord_voicing(c)]
