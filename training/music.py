@@ -30,7 +30,7 @@ from ganstudio.checkpoint import CheckpointError, load_pretrained, prefixed, sav
 from ganstudio.melody_stats import TrainingBars, melody_statistics, target_score
 from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
 from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_register, generate_bars, tune_condition, with_tune
-from ganstudio.pipelines.music import CANDIDATES, TRAINING_BARS, TUNE_REGISTERS, studio_choice
+from ganstudio.pipelines.music import CANDIDATES, CONTINUITY, HARMONY, REPETITION, TRAINING_BARS, TUNE_REGISTERS, studio_choice
 
 from . import music_data
 from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, snapshot, steps_per_epoch, teardown, unwrap
@@ -236,6 +236,16 @@ def init_text(config: dict) -> str:
             f" {init['kept_step']}), its generator and discriminator taken up with fresh optimisers.")
 
 
+def leaning(choice: dict) -> str:
+    """How the card describes the studio's leaning choice (`generate_bars`); nothing for a
+    checkpoint measured before it."""
+    if "harmony" not in choice:
+        return ""
+    return (f", its logit raised by {choice['harmony']:g} x the share of the bar's notes on its beats that are chord"
+            f" tones and lowered by {choice['continuity']:g} x the leap into the bar (octaves) and"
+            f" {choice['repetition']:g} x the share of its notes that strike the pitch before again")
+
+
 def model_card(config: dict) -> str:
     m = config["metrics"]
     rows = "\n".join(
@@ -289,7 +299,7 @@ the real melodies of those tunes. The chord-tone ratio counts melody notes whose
 is in the bar's chord (7ths included); the copy rate counts non-empty bars equal, in some
 key, to a training bar. The generated melodies are written as the studio writes them: each
 bar is the one of {config['originality']['candidates']} noise draws that the discriminator
-scores most real, passing over copies of training bars (the
+scores most real{leaning(config['originality'])}, passing over copies of training bars (the
 checkpoint holds the {config['originality']['training_bars']} distinct training bars, tensor
 `training_bars`, key-free).
 
@@ -453,7 +463,8 @@ def train(args: argparse.Namespace) -> None:
                          "g_steps": args.g_steps, "fm_data": args.fm_data, "fm_features": args.fm_features,
                          "fm_chord": args.fm_chord, "ema": args.ema,
                          "seconds": round(seconds, 1), "device": f"{ctx.device.type} ({platform.machine()})", "seed": args.seed},
-            "originality": {"training_bars": len(train_bars), "candidates": CANDIDATES},
+            "originality": {"training_bars": len(train_bars), "candidates": CANDIDATES,
+                            "harmony": HARMONY, "continuity": CONTINUITY, "repetition": REPETITION},
             "kept": ({"step": best["step"], "epoch": best["epoch"], "held_out_score": round(best["score"], 4),
                       "held_out_tunes": int(len(np.unique(watch["tune"])))} if best is not None else None),
             "init": ({"weights_sha256": base["config"]["weights_sha256"], "steps": base["config"]["schedule"]["steps"],
