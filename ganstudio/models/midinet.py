@@ -232,12 +232,18 @@ def chord_fit(tokens: torch.Tensor, chords: torch.Tensor, pitches: int) -> torch
     return (on_beat & on_chord).sum(1) / on_beat.sum(1).clamp(min=1)
 
 
+def latest_start(tokens: torch.Tensor, pitches: int) -> torch.Tensor:
+    """(N, steps) bar tokens -> (N, steps) the step of the latest note start at or before
+    each step; -1 before the bar's first."""
+    steps = torch.arange(tokens.shape[1], device=tokens.device)
+    return torch.where(tokens < pitches, steps, -1).cummax(1).values
+
+
 def last_note(tokens: torch.Tensor, pitches: int, before: torch.Tensor | None = None) -> torch.Tensor:
     """(N, steps) bar tokens -> (N,) the pitch (token) of each bar's last note start; where a
     bar has none, `before` (the last note of the bars before it), else -1."""
-    starts = tokens < pitches
-    at = (starts * torch.arange(1, tokens.shape[1] + 1, device=tokens.device)).argmax(1)
-    last = torch.where(starts.any(1), tokens.gather(1, at[:, None])[:, 0], -1)
+    at = latest_start(tokens, pitches)[:, -1]
+    last = torch.where(at >= 0, tokens.gather(1, at.clamp(min=0)[:, None])[:, 0], -1)
     return last if before is None else torch.where(last >= 0, last, before)
 
 
@@ -253,7 +259,7 @@ def repeated_notes(tokens: torch.Tensor, before: torch.Tensor, pitches: int) -> 
     """(N, steps) bar tokens and (N,) the pitch of the note before each bar (-1: none) -> (N,)
     the share of the bar's note starts that strike again the pitch of the note before them."""
     starts = tokens < pitches
-    at = torch.where(starts, torch.arange(tokens.shape[1], device=tokens.device), -1).cummax(1).values
+    at = latest_start(tokens, pitches)
     previous = torch.cat([torch.full_like(at[:, :1], -1), at[:, :-1]], 1)  # each step's latest note start before it
     before_pitch = torch.where(previous >= 0, tokens.gather(1, previous.clamp(min=0)), before[:, None])
     return (starts & (tokens == before_pitch)).sum(1) / starts.sum(1).clamp(min=1)

@@ -136,7 +136,6 @@ class MusicPipeline(Pipeline):
         # checkpoint holds, in any key: the originality guard.
         self.training_bars = TrainingBars(tensors[TRAINING_BARS].numpy()) if TRAINING_BARS in tensors else None
         self.choice = studio_choice(self.discriminator, self.training_bars)
-        self.candidates = self.choice["candidates"]
         # A model conditioned on the tune as well gets the song's key from its chords and a register:
         # the primer's, or a training tune's moved to that key, drawn by the seed.
         self.registers = tensors[TUNE_REGISTERS].float() if self.generator.tune else None
@@ -222,7 +221,7 @@ class MusicPipeline(Pipeline):
         song = [progression[i % len(progression)].transpose(shift) for i in range(bars)]
         guard = self.training_bars.copies if self.training_bars is not None else None
         rng = seeded_generator(seed)
-        z = candidate_noise(1, bars, self.generator.z_dim, self.candidates, rng)
+        z = candidate_noise(1, bars, self.generator.z_dim, self.choice["candidates"], rng)
         cond, register = self.conditions([c.vector() for c in song], register_of(first_prev.numpy()) if first_prev is not None else None, rng)
         with torch.inference_mode():
             tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard,
