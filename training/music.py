@@ -30,7 +30,7 @@ from ganstudio.checkpoint import CheckpointError, load_pretrained, prefixed, sav
 from ganstudio.melody_stats import TrainingBars, melody_statistics, target_score
 from ganstudio.midi import HOLD, LOWEST, N_PITCHES, REST, STEPS_PER_BAR, VOCAB
 from ganstudio.models.midinet import JOINTS, Discriminator, Generator, candidate_noise, draw_register, generate_bars, tune_condition, with_tune
-from ganstudio.pipelines.music import CANDIDATES, CONTINUITY, HARMONY, REPETITION, TRAINING_BARS, TUNE_REGISTERS, studio_choice
+from ganstudio.pipelines.music import CANDIDATES, LEANING, TRAINING_BARS, TUNE_REGISTERS, studio_choice
 
 from . import music_data
 from .engine import EMA, Run, add_common_arguments, budget_spent, epoch_batches, mean_metrics, setup, snapshot, steps_per_epoch, teardown, unwrap
@@ -463,8 +463,7 @@ def train(args: argparse.Namespace) -> None:
                          "g_steps": args.g_steps, "fm_data": args.fm_data, "fm_features": args.fm_features,
                          "fm_chord": args.fm_chord, "ema": args.ema,
                          "seconds": round(seconds, 1), "device": f"{ctx.device.type} ({platform.machine()})", "seed": args.seed},
-            "originality": {"training_bars": len(train_bars), "candidates": CANDIDATES,
-                            "harmony": HARMONY, "continuity": CONTINUITY, "repetition": REPETITION},
+            "originality": {"training_bars": len(train_bars), "candidates": CANDIDATES, **LEANING},
             "kept": ({"step": best["step"], "epoch": best["epoch"], "held_out_score": round(best["score"], 4),
                       "held_out_tunes": int(len(np.unique(watch["tune"])))} if best is not None else None),
             "init": ({"weights_sha256": base["config"]["weights_sha256"], "steps": base["config"]["schedule"]["steps"],

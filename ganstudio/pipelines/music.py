@@ -34,6 +34,7 @@ CANDIDATES = 8  # noise draws each bar is chosen among
 HARMONY = 1.5
 CONTINUITY = 2.0
 REPETITION = 1.0
+LEANING = {"harmony": HARMONY, "continuity": CONTINUITY, "repetition": REPETITION}  # generate_bars' keywords
 KEYS = list(NOTE_NAMES)
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "E#": "F", "Fb": "E", "B#": "C"}
 PRESETS = {
@@ -109,7 +110,7 @@ def studio_choice(judge: Discriminator | None, guard: TrainingBars | None = None
     evaluate's own), CANDIDATES draws, else one; the judge's choice leaning as HARMONY,
     CONTINUITY and REPETITION say (see generate_bars)."""
     return {"candidates": CANDIDATES if judge is not None or guard is not None else 1, "judge": judge, "guard": guard,
-            "harmony": HARMONY, "continuity": CONTINUITY, "repetition": REPETITION}
+            **LEANING}
 
 
 class MusicPipeline(Pipeline):
@@ -225,7 +226,7 @@ class MusicPipeline(Pipeline):
         cond, register = self.conditions([c.vector() for c in song], register_of(first_prev.numpy()) if first_prev is not None else None, rng)
         with torch.inference_mode():
             tokens = generate_bars(self.generator, z.to(self.device), cond.to(self.device), first_prev, creativity, guard,
-                                   self.discriminator, HARMONY, CONTINUITY, REPETITION)[0].cpu().numpy()
+                                   self.discriminator, **LEANING)[0].cpu().numpy()
 
         melody = steps_to_notes(tokens)
         chord_notes = [Note(i * STEPS_PER_BAR, (i + 1) * STEPS_PER_BAR, p, 64) for i, c in enumerate(song) for p in chord_voicing(c)]
